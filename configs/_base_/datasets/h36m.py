@@ -1,6 +1,7 @@
 # Human3.6M 17-joint skeleton (H36M order), used by the real data and the synthetic default.
 dataset_info = dict(
     dataset_name='h36m',
+    num_joints=17,
     joint_names=[
         'pelvis', 'right_hip', 'right_knee', 'right_ankle', 'left_hip', 'left_knee',
         'left_ankle', 'spine', 'thorax', 'neck_nose', 'head', 'left_shoulder',

@@ -1,0 +1,7 @@
+# DualStreamFormer-XS (C 64, N 12), T=27; otherwise as the B config.
+_base_ = ['./dualpose-b_h36m-243f.py']
+
+seq_len = 27
+model = dict(backbone=dict(arch='xs'), head=dict(in_channels=64))
+train_dataloader = dict(dataset=dict(seq_len=seq_len))
+test_dataloader = dict(dataset=dict(seq_len=seq_len))

@@ -1,0 +1,87 @@
+"""Pipeline steps for lifting: screen normalisation, random left-right flip, packing."""
+from typing import Dict, Sequence
+
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform
+
+from dualpose.registry import TRANSFORMS
+from dualpose.structures import PoseDataSample
+from dualpose.utils.skeleton import flip_pose
+
+
+def normalize_screen(coords: np.ndarray, w: float, h: float) -> np.ndarray:
+    """Pixels -> normalised screen units: ``x / w * 2 - 1``, ``y / w * 2 - h / w`` and, for a
+    third (depth) channel, ``z / w * 2``. Aspect ratio kept; x spans [-1, 1]."""
+    offset = np.array([1.0, h / w, 0.0][:coords.shape[-1]], dtype=np.float32)
+    return (coords / w * 2 - offset).astype(np.float32)
+
+
+@TRANSFORMS.register_module()
+class NormalizeScreen(BaseTransform):
+    """Builds the model input and the training target in normalised screen units.
+
+    Reads ``keypoints_2d`` (T, J, 2) pixels, ``keypoint_scores`` (T, J), ``target_3d``
+    (T, J, 3) pixel-scaled 3D, ``image_size`` (w, h); writes ``lifting_inputs`` (T, J, 3)
+    = (x, y, confidence) and ``lifting_target`` (T, J, 3), made root-relative when
+    ``root_relative``. ``target_mm`` (millimetres) is made root-relative as well.
+    """
+
+    def __init__(self, root_relative: bool = True):
+        self.root_relative = root_relative
+
+    def transform(self, results: Dict) -> Dict:
+        w, h = results['image_size']
+        xy = normalize_screen(results['keypoints_2d'], w, h)
+        results['lifting_inputs'] = np.concatenate(
+            [xy, results['keypoint_scores'][..., None].astype(np.float32)], axis=-1)
+        root = results['root_index']
+        if 'target_3d' in results:
+            target = normalize_screen(results['target_3d'], w, h)
+            if self.root_relative:
+                target = target - target[:, root:root + 1]
+            results['lifting_target'] = target
+        if 'target_mm' in results:
+            mm = results['target_mm'].astype(np.float32)
+            results['target_mm'] = mm - mm[:, root:root + 1]
+        return results
+
+
+@TRANSFORMS.register_module()
+class RandomFlipLifting(BaseTransform):
+    """Mirror the clip left-right with probability ``prob``: negate x (normalised screen units,
+    so the mirror axis is the image centre) and swap joints by ``flip_indices``. Applied to the
+    input, the target and ``target_mm`` alike."""
+
+    def __init__(self, prob: float = 0.5):
+        self.prob = prob
+
+    def transform(self, results: Dict) -> Dict:
+        if np.random.rand() >= self.prob:
+            return results
+        idx = results['flip_indices']
+        for key in ('lifting_inputs', 'lifting_target', 'target_mm'):
+            if key in results:
+                results[key] = flip_pose(results[key], idx)
+        results['flipped'] = True
+        return results
+
+
+@TRANSFORMS.register_module()
+class PackLiftingInputs(BaseTransform):
+    """Pack into ``dict(inputs=Tensor(T, J, 3), data_samples=PoseDataSample)``."""
+
+    def __init__(self, meta_keys: Sequence[str] = (
+            'sample_idx', 'video_id', 'action', 'camera_name', 'image_size', 'frame_indices',
+            'factor_2_5d', 'flip_indices', 'root_index', 'flipped')):
+        self.meta_keys = tuple(meta_keys)
+
+    def transform(self, results: Dict) -> Dict:
+        sample = PoseDataSample(
+            metainfo={k: results[k] for k in self.meta_keys if k in results})
+        if 'lifting_target' in results:
+            sample.gt_target = torch.from_numpy(np.ascontiguousarray(results['lifting_target']))
+        if 'target_mm' in results:
+            sample.gt_mm = torch.from_numpy(np.ascontiguousarray(results['target_mm']))
+        inputs = torch.from_numpy(np.ascontiguousarray(results['lifting_inputs']))
+        return dict(inputs=inputs, data_samples=sample)

@@ -1,0 +1,144 @@
+"""Per-frame 3D pose errors (torch), shared by the metric and the training losses.
+
+Every function takes two tensors of the same shape ``(..., J, C)`` (usually ``C == 3``) with any
+number of leading dimensions, and returns the error per frame, shape ``(...,)``, in the units of
+the inputs (millimetres when the inputs are in millimetres, normalised screen units when they are
+normalised). The errors are differentiable where noted, so losses call them directly: there is
+one formula per concept.
+"""
+import torch
+from torch import Tensor
+
+__all__ = ['mpjpe', 'n_mpjpe', 'p_mpjpe', 'mpjve']
+
+
+def _check_pair(pred: Tensor, target: Tensor, name: str) -> None:
+    if pred.shape != target.shape:
+        raise ValueError(f'{name}: pred and target must have the same shape, got '
+                         f'{tuple(pred.shape)} and {tuple(target.shape)}')
+    if pred.dim() < 2:
+        raise ValueError(f'{name}: expected (..., J, C) tensors, got shape {tuple(pred.shape)}')
+
+
+def _per_joint_distance(pred: Tensor, target: Tensor) -> Tensor:
+    """Euclidean distance per joint.
+
+    Args:
+        pred (Tensor): (..., J, C) predicted joints.
+        target (Tensor): (..., J, C) target joints, same units.
+
+    Returns:
+        Tensor: (..., J) distance of each joint, same units as the inputs.
+    """
+    return torch.linalg.vector_norm(pred - target, ord=2, dim=-1)
+
+
+def mpjpe(pred: Tensor, target: Tensor) -> Tensor:
+    """Mean per-joint position error (protocol #1) per frame.
+
+    Args:
+        pred (Tensor): (..., J, 3) predicted joints.
+        target (Tensor): (..., J, 3) target joints, same units as ``pred``.
+
+    Returns:
+        Tensor: (...,) mean over the J joints of the L2 distance, in the inputs' units.
+        Differentiable.
+    """
+    _check_pair(pred, target, 'mpjpe')
+    return _per_joint_distance(pred, target).mean(dim=-1)
+
+
+def n_mpjpe(pred: Tensor, target: Tensor) -> Tensor:
+    """Scale-normalised MPJPE per frame (as MotionBERT's ``n_mpjpe``).
+
+    ``pred`` of each frame is first multiplied by the least-squares scale
+    ``s = sum(pred * target) / sum(pred * pred)`` (sums over the J joints and xyz of that frame),
+    which minimises ``||s * pred - target||``; then the MPJPE is taken.
+
+    Args:
+        pred (Tensor): (..., J, 3) predicted joints.
+        target (Tensor): (..., J, 3) target joints.
+
+    Returns:
+        Tensor: (...,) error in the units of ``target``. Differentiable. A frame whose
+        prediction is all zeros gets scale 0 (its error is the mean norm of ``target``).
+    """
+    _check_pair(pred, target, 'n_mpjpe')
+    dot = (pred * target).sum(dim=(-2, -1), keepdim=True)
+    sq = (pred * pred).sum(dim=(-2, -1), keepdim=True)
+    eps = torch.finfo(pred.dtype).eps if pred.is_floating_point() else 1e-12
+    scale = dot / sq.clamp_min(eps)
+    return mpjpe(scale * pred, target)
+
+
+def p_mpjpe(pred: Tensor, target: Tensor) -> Tensor:
+    """MPJPE after per-frame similarity Procrustes alignment (protocol #2).
+
+    Each frame of ``pred`` is aligned to ``target`` by the similarity transform
+    ``s * R @ x + t`` (isotropic scale ``s``, proper rotation ``R`` with ``det(R) = +1`` -
+    reflections are excluded -, translation ``t``) that minimises the squared error, found with an
+    SVD (``torch.linalg.svd``), then the MPJPE is taken. Computed in float64 when the input is
+    float64 (the metric's case); not meant for training (no loss uses it).
+
+    Args:
+        pred (Tensor): (..., J, 3) predicted joints.
+        target (Tensor): (..., J, 3) target joints.
+
+    Returns:
+        Tensor: (...,) error in the units of ``target``.
+    """
+    _check_pair(pred, target, 'p_mpjpe')
+    eps = torch.finfo(pred.dtype).eps if pred.is_floating_point() else 1e-12
+    mu_t = target.mean(dim=-2, keepdim=True)
+    mu_p = pred.mean(dim=-2, keepdim=True)
+    t0 = target - mu_t
+    p0 = pred - mu_p
+    norm_t = torch.linalg.vector_norm(t0, dim=(-2, -1), keepdim=True).clamp_min(eps)
+    norm_p = torch.linalg.vector_norm(p0, dim=(-2, -1), keepdim=True).clamp_min(eps)
+    t0 = t0 / norm_t
+    p0 = p0 / norm_p
+
+    # Row-vector convention: the aligned prediction is ``s * p0 @ rot + t``.
+    h = t0.transpose(-1, -2) @ p0  # (..., C, C)
+    u, sv, vh = torch.linalg.svd(h)
+    v = vh.transpose(-1, -2)
+    rot = v @ u.transpose(-1, -2)
+    # Reflection fix: if det(rot) < 0, flip the last singular direction -> proper rotation.
+    sign = torch.sign(torch.linalg.det(rot))
+    sign = torch.where(sign == 0, torch.ones_like(sign), sign)
+    v = torch.cat([v[..., :-1], v[..., -1:] * sign[..., None, None]], dim=-1)
+    sv = torch.cat([sv[..., :-1], sv[..., -1:] * sign[..., None]], dim=-1)
+    rot = v @ u.transpose(-1, -2)
+
+    trace = sv.sum(dim=-1)[..., None, None]  # optimal scale in normalised coordinates
+    scale = trace * norm_t / norm_p
+    trans = mu_t - scale * (mu_p @ rot)
+    aligned = scale * (pred @ rot) + trans
+    return mpjpe(aligned, target)
+
+
+def mpjve(pred: Tensor, target: Tensor, dim: int = -3) -> Tensor:
+    """Mean per-joint velocity error per time step.
+
+    The first differences along the time dimension ``dim`` (default -3, the one before J) of
+    ``pred`` and ``target`` are compared with :func:`mpjpe`.
+
+    Args:
+        pred (Tensor): (..., T, J, 3) predicted sequence.
+        target (Tensor): (..., T, J, 3) target sequence.
+        dim (int): the time dimension; must be before the joint dimension.
+
+    Returns:
+        Tensor: (..., T-1) error of the velocities (inputs' units per frame). Differentiable.
+        Empty along time when ``T == 1``.
+    """
+    _check_pair(pred, target, 'mpjve')
+    ndim = pred.dim()
+    d = dim + ndim if dim < 0 else dim
+    if not 0 <= d < ndim - 2:
+        raise ValueError(f'mpjve: time dim {dim} must come before the joint dimension of a '
+                         f'{ndim}-d tensor (..., T, J, C)')
+    vel_pred = torch.diff(pred, dim=d)
+    vel_target = torch.diff(target, dim=d)
+    err = mpjpe(vel_pred, vel_target)  # time dim keeps its position d in the (...,) result
+    return err

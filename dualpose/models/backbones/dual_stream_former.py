@@ -1,0 +1,169 @@
+"""DualStreamFormer: embedding, N dual-stream (Transformer + GCN) blocks, final norm."""
+import copy
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+
+from dualpose.registry import MODELS
+
+ConfigType = Dict
+
+
+@MODELS.register_module()
+class DualStreamBlock(nn.Module):
+    """Streams run in parallel on the same input; their outputs are fused per token.
+
+    Args:
+        dim (int): channels C.
+        streams (list[dict]): stream configs (e.g. ``TransformerStream``, ``GCNStream``). Each
+            receives ``dim``, ``mlp_ratio``, ``drop_path``, ``layer_scale_init``,
+            ``skeleton_links`` and ``num_joints`` (see ``BaseStream``).
+        fusion (dict): fusion config (``AdaptiveFusion`` / ``MeanFusion``), built with ``dim``
+            and ``num_streams``; unused with a single stream.
+    """
+
+    def __init__(self, dim: int, streams: Sequence[ConfigType], fusion: ConfigType,
+                 mlp_ratio: float = 4.0, drop_path: float = 0.0,
+                 layer_scale_init: Optional[float] = 1e-5,
+                 skeleton_links: Optional[Sequence[Tuple[int, int]]] = None,
+                 num_joints: Optional[int] = None):
+        super().__init__()
+        if len(streams) == 0:
+            raise ValueError('DualStreamBlock needs at least one stream config')
+        common = dict(dim=dim, mlp_ratio=mlp_ratio, drop_path=drop_path,
+                      layer_scale_init=layer_scale_init, skeleton_links=skeleton_links,
+                      num_joints=num_joints)
+        self.streams = nn.ModuleList(MODELS.build({**cfg, **common}) for cfg in streams)
+        self.fusion = (MODELS.build(dict(fusion, dim=dim, num_streams=len(streams)))
+                       if len(streams) > 1 else None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (B, T, J, C) -> (B, T, J, C)."""
+        outs = [stream(x) for stream in self.streams]
+        return outs[0] if self.fusion is None else self.fusion(outs)
+
+
+@MODELS.register_module()
+class DualStreamFormer(BaseModule):
+    """Dual-stream Transformer-GCN backbone for 2D-to-3D lifting.
+
+    ``Linear(in_channels -> C)`` + learned spatial position embedding (1, J, C), N blocks, then
+    LayerNorm. Runs on any sequence length T; J is fixed by the skeleton given at build time.
+
+    Args:
+        arch (str | dict): ``'xs'`` (C 64, N 12), ``'s'`` (C 64, N 26), ``'b'`` (C 128, N 16),
+            ``'l'`` (C 256, N 16), or a dict with ``embed_dims``, ``depth`` and optionally
+            ``num_heads`` (8) and ``mlp_ratio`` (4).
+        skeleton_links (list[tuple[int, int]]): bones, from the dataset metainfo.
+        num_joints (int): J, from the dataset metainfo.
+        in_channels (int): per-joint input features (x, y, confidence: 3).
+        streams (list[str]): which streams each block holds, by name: ``'transformer'`` and/or
+            ``'gcn'``. ``('transformer',)`` and ``('gcn',)`` are the single-stream ablations.
+        transformer_stream (dict): config of the Transformer stream.
+        gcn_stream (dict): config of the GCN stream (``temporal_graph='banded'|'knn'``).
+        fusion (dict): ``dict(type='AdaptiveFusion')`` (default) or ``dict(type='MeanFusion')``.
+        drop_rate (float): dropout after the embedding.
+        drop_path_rate (float): stochastic depth, rising linearly over the blocks.
+        layer_scale_init (float | None): layer scale initial value (1e-5).
+        temporal_pos_embed (bool): add a learned temporal position embedding (the paper does
+            not; kept for the ablation). Needs ``max_frames``.
+        max_frames (int): longest T the temporal embedding supports.
+    """
+    arch_zoo = {
+        'xs': dict(embed_dims=64, depth=12),
+        's': dict(embed_dims=64, depth=26),
+        'b': dict(embed_dims=128, depth=16),
+        'l': dict(embed_dims=256, depth=16),
+    }
+
+    def __init__(self,
+                 skeleton_links: Sequence[Tuple[int, int]],
+                 num_joints: int,
+                 arch: Union[str, dict] = 'b',
+                 in_channels: int = 3,
+                 streams: Sequence[str] = ('transformer', 'gcn'),
+                 transformer_stream: ConfigType = dict(type='TransformerStream'),
+                 gcn_stream: ConfigType = dict(type='GCNStream', temporal_graph='banded'),
+                 fusion: ConfigType = dict(type='AdaptiveFusion'),
+                 drop_rate: float = 0.0,
+                 drop_path_rate: float = 0.0,
+                 layer_scale_init: Optional[float] = 1e-5,
+                 temporal_pos_embed: bool = False,
+                 max_frames: int = 243,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        if isinstance(arch, str):
+            if arch.lower() not in self.arch_zoo:
+                raise KeyError(f'unknown arch {arch!r}; choose from {sorted(self.arch_zoo)} '
+                               'or pass a dict(embed_dims=..., depth=...)')
+            arch = self.arch_zoo[arch.lower()]
+        arch = dict(num_heads=8, mlp_ratio=4.0, **arch)
+        self.embed_dims = dim = arch['embed_dims']
+        self.depth = arch['depth']
+        self.num_joints = num_joints
+        self.in_channels = in_channels
+        self.max_frames = max_frames
+
+        stream_cfgs = {'transformer': dict(num_heads=arch['num_heads'], **transformer_stream),
+                       'gcn': copy.deepcopy(dict(gcn_stream))}
+        unknown = [s for s in streams if s not in stream_cfgs]
+        if unknown or not streams:
+            raise ValueError(f'streams must be a non-empty subset of {list(stream_cfgs)}, '
+                             f'got {list(streams)}')
+        chosen = [stream_cfgs[s] for s in streams]
+
+        self.embed = nn.Linear(in_channels, dim)
+        self.spatial_pos = nn.Parameter(torch.zeros(1, 1, num_joints, dim))
+        self.temporal_pos = (nn.Parameter(torch.zeros(1, max_frames, 1, dim))
+                             if temporal_pos_embed else None)
+        self.pos_drop = nn.Dropout(drop_rate)
+        rates = torch.linspace(0, drop_path_rate, self.depth).tolist()
+        self.blocks = nn.ModuleList(
+            DualStreamBlock(dim, chosen, fusion, mlp_ratio=arch['mlp_ratio'],
+                            drop_path=rates[i], layer_scale_init=layer_scale_init,
+                            skeleton_links=skeleton_links, num_joints=num_joints)
+            for i in range(self.depth))
+        self.norm = nn.LayerNorm(dim)
+        self._init_weights()
+
+    def _init_weights(self):
+        nn.init.trunc_normal_(self.spatial_pos, std=0.02)
+        if self.temporal_pos is not None:
+            nn.init.trunc_normal_(self.temporal_pos, std=0.02)
+        fusion_layers = {id(m) for blk in self.blocks if blk.fusion is not None
+                         for m in blk.fusion.modules()}
+        for m in self.modules():
+            if isinstance(m, nn.Linear) and id(m) not in fusion_layers:
+                nn.init.trunc_normal_(m.weight, std=0.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+
+    def check_input(self, x: torch.Tensor):
+        if x.dim() != 4 or x.shape[2] != self.num_joints or x.shape[3] != self.in_channels:
+            raise ValueError(
+                f'{type(self).__name__} expects input (B, T, J={self.num_joints}, '
+                f'C={self.in_channels}), got shape {tuple(x.shape)}')
+        if self.temporal_pos is not None and x.shape[1] > self.max_frames:
+            raise ValueError(f'T={x.shape[1]} exceeds max_frames={self.max_frames} of the '
+                             'temporal position embedding')
+
+    def forward(self, x: torch.Tensor, return_layers: bool = False):
+        """x: (B, T, J, in_channels) -> features (B, T, J, C).
+
+        With ``return_layers=True`` also returns the list of the N block outputs (before the
+        final norm), e.g. as pre-training targets.
+        """
+        self.check_input(x)
+        x = self.embed(x) + self.spatial_pos
+        if self.temporal_pos is not None:
+            x = x + self.temporal_pos[:, :x.shape[1]]
+        x = self.pos_drop(x)
+        layers: List[torch.Tensor] = []
+        for blk in self.blocks:
+            x = blk(x)
+            if return_layers:
+                layers.append(x)
+        x = self.norm(x)
+        return (x, layers) if return_layers else x

@@ -1,0 +1,3 @@
+from .data_preprocessor import LiftingDataPreprocessor
+
+__all__ = ['LiftingDataPreprocessor']

@@ -1,0 +1,3 @@
+from .pose_lifter import PoseLifter
+
+__all__ = ['PoseLifter']

@@ -1,0 +1,68 @@
+"""PoseLifter: backbone + regression head, trained on root-relative 3D targets."""
+from typing import Dict, List, Optional, Union
+
+import torch
+from mmengine.model import BaseModel
+
+from dualpose.models.heads.regression_head import root_relative
+from dualpose.registry import MODELS
+from dualpose.utils.skeleton import flip_pose
+
+
+@MODELS.register_module()
+class PoseLifter(BaseModel):
+    """Supervised 2D-to-3D lifter.
+
+    Modes (mmengine): ``loss`` -> dict of losses; ``predict`` -> data samples with ``pred``
+    (B x (T, J, 3), root-relative, normalised screen units); ``tensor`` -> raw head output.
+
+    Args:
+        backbone (dict): e.g. ``DualStreamFormer``.
+        head (dict): e.g. ``LiftingRegressionHead``.
+        test_cfg (dict): ``flip_test`` (True): average the prediction with that of the mirrored
+            input, mirrored back (flip indices from the samples' metainfo).
+        data_preprocessor (dict): default ``LiftingDataPreprocessor``.
+    """
+
+    def __init__(self, backbone: Dict, head: Dict, test_cfg: Optional[Dict] = None,
+                 data_preprocessor: Optional[Dict] = None, init_cfg=None):
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='LiftingDataPreprocessor')
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.head = MODELS.build(head)
+        self.test_cfg = dict(flip_test=True, **(test_cfg or {}))
+
+    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.backbone(inputs)
+
+    def forward(self, inputs: torch.Tensor, data_samples: Optional[List] = None,
+                mode: str = 'tensor') -> Union[Dict, List, torch.Tensor]:
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.head(self.extract_feat(inputs))
+        raise ValueError(f"invalid mode {mode!r}; expected 'loss', 'predict' or 'tensor'")
+
+    def loss(self, inputs: torch.Tensor, data_samples: List) -> Dict[str, torch.Tensor]:
+        return self.head.loss(self.extract_feat(inputs), data_samples)
+
+    def predict_coords(self, inputs: torch.Tensor, flip_indices: Optional[List[int]] = None,
+                       root_index: int = 0) -> torch.Tensor:
+        """(B, T, J, 3) inputs -> (B, T, J, 3) root-relative predictions; flip-averaged when
+        ``test_cfg.flip_test`` and ``flip_indices`` is given."""
+        pred = self.head(self.extract_feat(inputs))
+        if self.test_cfg['flip_test'] and flip_indices is not None:
+            pred_flip = self.head(self.extract_feat(flip_pose(inputs, flip_indices)))
+            pred = (pred + flip_pose(pred_flip, flip_indices)) / 2
+        return root_relative(pred, root_index)
+
+    @torch.no_grad()
+    def predict(self, inputs: torch.Tensor, data_samples: List) -> List:
+        meta = data_samples[0].metainfo
+        pred = self.predict_coords(inputs, meta.get('flip_indices'), meta.get('root_index', 0))
+        for ds, p in zip(data_samples, pred):
+            ds.pred = p
+        return data_samples

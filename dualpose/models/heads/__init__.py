@@ -1,0 +1,3 @@
+from .regression_head import LiftingRegressionHead
+
+__all__ = ['LiftingRegressionHead']

@@ -1,0 +1,3 @@
+from .lifting_losses import MPJPELoss, NMPJPELoss, VelocityLoss
+
+__all__ = ['MPJPELoss', 'NMPJPELoss', 'VelocityLoss']

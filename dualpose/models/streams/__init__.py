@@ -1,0 +1,3 @@
+from .streams import BaseStream, GCNStream, TransformerStream
+
+__all__ = ['BaseStream', 'TransformerStream', 'GCNStream']
