@@ -27,3 +27,28 @@ def register_all_modules(init_default_scope: bool = True) -> None:
                           'default scope to be "dualpose".')
             new_instance_name = f'dualpose-{datetime.datetime.now()}'
             DefaultScope.get_instance(new_instance_name, scope_name='dualpose')
+
+
+def check_data_files(cfg, dataloader_keys, config_path: str = 'the config') -> None:
+    """Fail before anything is written when a dataset's annotation file is missing.
+
+    Names the missing path, points to the data docs and, for Human3.6M configs, to the
+    synthetic counterpart that runs without downloads.
+    """
+    import os.path as osp
+    for key in dataloader_keys:
+        loader = cfg.get(key)
+        if not loader:
+            continue
+        ds = loader['dataset']
+        ann = ds.get('ann_file')
+        if not ann:
+            continue
+        path = ann if osp.isabs(ann) else osp.join(ds.get('data_root', '') or '', ann)
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'{key}.dataset.ann_file {path!r} (from {config_path}) does not exist.\n'
+                '  Real Human3.6M: see docs/datasets.md for where to put the files and how to '
+                'prepare them.\n'
+                '  Synthetic default: python tools/dataset_converters/make_synthetic_h36m.py, '
+                'then train a config from configs/dualpose/synthetic/.')

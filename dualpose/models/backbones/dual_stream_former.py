@@ -99,7 +99,7 @@ class DualStreamFormer(BaseModule):
                 raise KeyError(f'unknown arch {arch!r}; choose from {sorted(self.arch_zoo)} '
                                'or pass a dict(embed_dims=..., depth=...)')
             arch = self.arch_zoo[arch.lower()]
-        arch = dict(num_heads=8, mlp_ratio=4.0, **arch)
+        arch = {'num_heads': 8, 'mlp_ratio': 4.0, **arch}
         self.embed_dims = dim = arch['embed_dims']
         self.depth = arch['depth']
         self.num_joints = num_joints

@@ -1,0 +1,48 @@
+# The embedded default: a tiny DualStreamFormer (C 32, N 4) on the SYNTHETIC Human3.6M-style
+# dataset (tools/dataset_converters/make_synthetic_h36m.py), sized for 2 CPU cores.
+# Same loss, optimiser and augmentation as the paper's recipe; fewer epochs, T=27.
+_base_ = [
+    '../../_base_/default_runtime.py',
+    '../../_base_/schedules/adamw_exp.py',
+    '../../_base_/h36m_pickle_data.py',
+]
+
+seq_len = 27
+data_root = 'data/h36m_synthetic/'
+max_epochs = 8
+embed_dims = 32
+
+model = dict(
+    type='PoseLifter',
+    backbone=dict(
+        type='DualStreamFormer',
+        arch=dict(embed_dims=embed_dims, depth=4, num_heads=4),
+        skeleton_links={{_base_.dataset_info.skeleton_links}},
+        num_joints={{_base_.dataset_info.num_joints}},
+        streams=('transformer', 'gcn'),
+        gcn_stream=dict(type='GCNStream', temporal_graph='banded'),
+        fusion=dict(type='AdaptiveFusion'),
+    ),
+    head=dict(
+        type='LiftingRegressionHead',
+        in_channels=embed_dims,
+        hidden_dims=256,
+        loss=[
+            dict(type='MPJPELoss', loss_weight=1.0),
+            dict(type='NMPJPELoss', loss_weight=0.5),
+            dict(type='VelocityLoss', loss_weight=20.0),
+        ]),
+    test_cfg=dict(flip_test=True),
+)
+
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+param_scheduler = [dict(type='ExponentialLR', gamma=0.9, by_epoch=True, end=max_epochs)]
+train_cfg = dict(max_epochs=max_epochs)
+default_hooks = dict(logger=dict(interval=20))
+
+train_dataloader = dict(
+    batch_size=32, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root, seq_len=seq_len))
+test_dataloader = dict(
+    batch_size=32, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root, seq_len=seq_len))

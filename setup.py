@@ -1,0 +1,40 @@
+import os.path as osp
+
+from setuptools import find_packages, setup
+
+
+def read_requirements(name):
+    """Requirement lines of requirements/<name>.txt (comments dropped)."""
+    with open(osp.join(osp.dirname(__file__), 'requirements', name)) as f:
+        return [ln.split('#')[0].strip() for ln in f if ln.split('#')[0].strip()]
+
+
+def get_version():
+    scope = {}
+    with open(osp.join(osp.dirname(__file__), 'dualpose', 'version.py')) as f:
+        exec(f.read(), scope)
+    return scope['__version__']
+
+
+setup(
+    name='dualpose',
+    version=get_version(),
+    description='Monocular 3D human pose estimation by lifting 2D keypoint sequences with a '
+                'dual-stream Transformer-GCN model and contextualized representation '
+                'pre-training (OpenMMLab style)',
+    long_description=open('README.md').read() if osp.exists('README.md') else '',
+    long_description_content_type='text/markdown',
+    license='Apache-2.0',
+    python_requires='>=3.8',
+    packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs', 'demo')),
+    include_package_data=True,
+    package_data={'dualpose': ['.mim/configs/**/*.py', '.mim/tools/**/*']},
+    # mmcv is left out on purpose: mmcv-lite (pure Python) and the full mmcv both provide
+    # what dualpose uses; requirements/mminstall.txt names the light one.
+    install_requires=read_requirements('runtime.txt'),
+    extras_require={
+        'tests': read_requirements('tests.txt'),
+        'optional': read_requirements('optional.txt'),
+        'mim': read_requirements('mminstall.txt'),
+    },
+)
