@@ -10,6 +10,10 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 torch.set_num_threads(2)
 
+from dualpose.utils import register_all_modules  # noqa: E402
+
+register_all_modules()
+
 
 @pytest.fixture
 def h36m_info():
@@ -23,3 +27,27 @@ def _isolated_caches(tmp_path, monkeypatch):
     """Keep caches that libraries write inside the test's own folder."""
     monkeypatch.setenv('MPLCONFIGDIR', str(tmp_path / 'mpl'))
     monkeypatch.setenv('TORCHINDUCTOR_CACHE_DIR', str(tmp_path / 'inductor'))
+
+
+def load_tool(rel_path: str):
+    """Import a script under tools/ as a module (its ``main(argv)`` is then callable)."""
+    import importlib.util
+    name = '_tool_' + os.path.splitext(rel_path)[0].replace('/', '_')
+    spec = importlib.util.spec_from_file_location(name, os.path.join(REPO_ROOT, rel_path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+TINY_SYNTHETIC = dict(train_subjects=('S1', 'S5'), test_subjects=('S9', ),
+                      actions=('Walking', 'Waving'), subactions=1, frames_per_video=30)
+
+
+@pytest.fixture(scope='session')
+def tiny_h36m_file(tmp_path_factory):
+    """A tiny synthetic pickle in the MotionBERT layout (2 train subjects, 1 test subject,
+    2 actions, 4 cameras, 30-42 frames per video)."""
+    from dualpose.datasets.synthetic import write_synthetic_h36m
+    path = tmp_path_factory.mktemp('h36m') / 'h36m_sh_conf_cam_source_final.pkl'
+    write_synthetic_h36m(str(path), seed=0, **TINY_SYNTHETIC)
+    return str(path)

@@ -297,7 +297,7 @@ def _motion_waving(a, rng, style):
     t = a.t
     side = 'r' if rng.random() < 0.6 else 'l'
     other = 'l' if side == 'r' else 'r'
-    env = _episodes(t, rng.uniform(4.0, 6.0), rng.uniform(0, 2 * np.pi))
+    env = _episodes(t, rng.uniform(3.0, 4.5), rng.uniform(0, 2 * np.pi))
     f = rng.uniform(1.6, 2.6)
     wave = rng.uniform(20, 35) * np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi))
     a.arm(side, flex=5 + 20 * env, abd=8 + rng.uniform(75, 95) * env,

@@ -31,7 +31,7 @@ class PoseLifter(BaseModel):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.head = MODELS.build(head)
-        self.test_cfg = dict(flip_test=True, **(test_cfg or {}))
+        self.test_cfg = {'flip_test': True, **(test_cfg or {})}
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.backbone(inputs)
