@@ -1,4 +1,4 @@
 from . import transforms  # noqa: F401
-from .datasets import Human36mDataset
+from .datasets import BaseClipDataset, Human36mDataset, Pose2dSequenceDataset
 
-__all__ = ['Human36mDataset']
+__all__ = ['BaseClipDataset', 'Human36mDataset', 'Pose2dSequenceDataset']

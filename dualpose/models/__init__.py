@@ -1,2 +1,2 @@
 from . import (backbones, data_preprocessors, estimators, heads, layers,  # noqa: F401
-               losses, streams)
+               losses, streams, utils)

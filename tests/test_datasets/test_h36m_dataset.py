@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from dualpose.datasets import Human36mDataset
-from dualpose.datasets.datasets.h36m import clip_starts, group_videos
+from dualpose.datasets.datasets.base import clip_starts, group_videos
 from dualpose.evaluation.metrics import PoseLiftingMetric
 
 TEST_PIPELINE = [dict(type='NormalizeScreen'), dict(type='PackLiftingInputs')]

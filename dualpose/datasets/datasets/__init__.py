@@ -1,3 +1,5 @@
+from .base import BaseClipDataset
 from .h36m import Human36mDataset
+from .pose2d_sequence import Pose2dSequenceDataset
 
-__all__ = ['Human36mDataset']
+__all__ = ['BaseClipDataset', 'Human36mDataset', 'Pose2dSequenceDataset']

@@ -149,14 +149,23 @@ class DualStreamFormer(BaseModule):
             raise ValueError(f'T={x.shape[1]} exceeds max_frames={self.max_frames} of the '
                              'temporal position embedding')
 
-    def forward(self, x: torch.Tensor, return_layers: bool = False):
+    def forward(self, x: torch.Tensor, return_layers: bool = False,
+                token_mask: Optional[torch.Tensor] = None,
+                mask_token: Optional[torch.Tensor] = None):
         """x: (B, T, J, in_channels) -> features (B, T, J, C).
 
-        With ``return_layers=True`` also returns the list of the N block outputs (before the
-        final norm), e.g. as pre-training targets.
+        Args:
+            return_layers: also return the list of the N block outputs (before the final
+                norm), e.g. as pre-training targets.
+            token_mask: (B, T, J) bool; where True the embedded token is replaced by
+                ``mask_token`` (C,) before the position embedding is added (masked
+                pre-training with a learned mask embedding).
         """
         self.check_input(x)
-        x = self.embed(x) + self.spatial_pos
+        x = self.embed(x)
+        if token_mask is not None:
+            x = torch.where(token_mask.unsqueeze(-1), mask_token.to(x.dtype), x)
+        x = x + self.spatial_pos
         if self.temporal_pos is not None:
             x = x + self.temporal_pos[:, :x.shape[1]]
         x = self.pos_drop(x)
