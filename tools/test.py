@@ -59,7 +59,10 @@ def main(argv=None):
     if init_cpu_distributed(args.launcher):
         cfg.env_cfg.dist_cfg = dict(backend='gloo')
         cfg.model_wrapper_cfg = cpu_model_wrapper_cfg()
-    check_data_files(cfg, ('test_dataloader',), config_path=args.config)
+    try:
+        check_data_files(cfg, ('test_dataloader',), config_path=args.config)
+    except FileNotFoundError as err:
+        sys.exit(f'error: {err}')
     runner = Runner.from_cfg(cfg)
     return runner.test()
 

@@ -67,7 +67,10 @@ def merge_args(cfg, args):
 def main(argv=None):
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
-    check_data_files(cfg, ('train_dataloader', 'val_dataloader'), config_path=args.config)
+    try:
+        check_data_files(cfg, ('train_dataloader', 'val_dataloader'), config_path=args.config)
+    except FileNotFoundError as err:
+        sys.exit(f'error: {err}')
     runner = Runner.from_cfg(cfg)
     runner.train()
 

@@ -46,9 +46,12 @@ def check_data_files(cfg, dataloader_keys, config_path: str = 'the config') -> N
             continue
         path = ann if osp.isabs(ann) else osp.join(ds.get('data_root', '') or '', ann)
         if not osp.isfile(path):
+            synthetic = (cfg.get('data_hint') or {}).get('synthetic_config',
+                                                         'a config from configs/dualpose/synthetic/')
             raise FileNotFoundError(
                 f'{key}.dataset.ann_file {path!r} (from {config_path}) does not exist.\n'
                 '  Real Human3.6M: see docs/datasets.md for where to put the files and how to '
                 'prepare them.\n'
-                '  Synthetic default: python tools/dataset_converters/make_synthetic_h36m.py, '
-                'then train a config from configs/dualpose/synthetic/.')
+                '  Without it, use the synthetic default: python '
+                'tools/dataset_converters/make_synthetic_h36m.py, then train '
+                f'{synthetic}.')
