@@ -64,7 +64,20 @@ def main(argv=None):
     except FileNotFoundError as err:
         sys.exit(f'error: {err}')
     runner = Runner.from_cfg(cfg)
-    return runner.test()
+    metrics = runner.test()
+    if runner.rank == 0:
+        write_metrics(metrics, osp.join(runner.log_dir, 'test_metrics.json'))
+    return metrics
+
+
+def write_metrics(metrics, path):
+    """Write the metrics as json, atomically (a temporary file renamed into place)."""
+    import json
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump({k: float(v) for k, v in metrics.items()}, f, indent=1)
+    os.replace(tmp, path)
+    print(f'metrics written to {path}')
 
 
 if __name__ == '__main__':
