@@ -55,3 +55,47 @@ def check_data_files(cfg, dataloader_keys, config_path: str = 'the config') -> N
                 '  Without it, use the synthetic default: python '
                 'tools/dataset_converters/make_synthetic_h36m.py, then train '
                 f'{synthetic}.')
+
+
+def add_common_args(parser) -> None:
+    """The options ``tools/train.py`` and ``tools/test.py`` share."""
+    from mmengine.config import DictAction
+    parser.add_argument('--work-dir', help='the dir to save logs, checkpoints and metrics')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, e.g. train_cfg.max_epochs=2')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_config(args):
+    """Config from ``args.config`` with the common options applied: launcher, overrides,
+    work dir (default ``work_dirs/<config name>``), and the CPU (gloo) distributed set-up."""
+    import os
+    import os.path as osp
+
+    from mmengine.config import Config
+
+    from .compat import cpu_model_wrapper_cfg, init_cpu_distributed
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if init_cpu_distributed(args.launcher):
+        cfg.env_cfg.dist_cfg = dict(backend='gloo')
+        cfg.model_wrapper_cfg = cpu_model_wrapper_cfg()
+    return cfg
+
+
+def check_data_or_exit(cfg, dataloader_keys, config_path: str) -> None:
+    """``check_data_files``, turning a missing file into a one-message exit (status 1)."""
+    import sys
+    try:
+        check_data_files(cfg, dataloader_keys, config_path=config_path)
+    except FileNotFoundError as err:
+        sys.exit(f'error: {err}')
