@@ -2,7 +2,7 @@
 # Multi-process training with torchrun:
 #   bash tools/dist_train.sh CONFIG GPUS [train.py options]
 # Several nodes: NNODES, NODE_RANK, MASTER_ADDR and PORT from the environment.
-# Without CUDA, processes train on the CPU with the gloo backend.
+# Without CUDA, processes train on the CPU with the gloo backend. PYTHON picks the interpreter.
 CONFIG=$1
 GPUS=$2
 NNODES=${NNODES:-1}
@@ -11,7 +11,7 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-python -m torch.distributed.run \
+"${PYTHON:-python}" -m torch.distributed.run \
     --nnodes="$NNODES" \
     --node_rank="$NODE_RANK" \
     --master_addr="$MASTER_ADDR" \
