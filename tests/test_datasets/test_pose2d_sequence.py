@@ -55,3 +55,26 @@ def test_bad_inputs(tmp_path, h36m_info):
         build(write_npz(tmp_path / 'c.npz', video_id=None), h36m_info)
     with pytest.raises(FileNotFoundError, match='absent.npz'):
         build(str(tmp_path / 'absent.npz'), h36m_info)
+
+
+def test_extra_2d_joins_pretraining_by_config(tmp_path, h36m_info, tiny_h36m_file):
+    """A ConcatDataset of Human3.6M-layout clips and 2D-only clips feeds the distiller."""
+    import torch
+    from mmengine.dataset import pseudo_collate
+
+    from dualpose.registry import DATASETS, MODELS
+    from tests.conftest import H36M_LINKS
+    extra = write_npz(tmp_path / 'extra.npz', frames=20)
+    ds = DATASETS.build(dict(type='ConcatDataset', datasets=[
+        dict(type='Human36mDataset', ann_file=tiny_h36m_file, split='train', seq_len=9,
+             metainfo=h36m_info, pipeline=PIPELINE),
+        dict(type='Pose2dSequenceDataset', ann_file=extra, seq_len=9, metainfo=h36m_info,
+             pipeline=PIPELINE)]))
+    model = MODELS.build(dict(
+        type='ContextualDistiller', top_k=1,
+        backbone=dict(type='DualStreamFormer', arch=dict(embed_dims=16, depth=1, num_heads=4),
+                      skeleton_links=H36M_LINKS, num_joints=17)))
+    batch = pseudo_collate([ds[0], ds[len(ds) - 1]])  # one labelled clip, one 2D-only clip
+    data = model.data_preprocessor(batch, True)
+    losses = model(**data, mode='loss')
+    assert torch.isfinite(losses['loss_crl'])
