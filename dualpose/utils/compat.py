@@ -2,7 +2,7 @@
 
 Applied once, at import of :mod:`dualpose` (``apply_compat_fixes`` is idempotent).
 """
-import functools
+import contextlib
 
 import torch
 from mmengine.optim import OptimWrapper
@@ -54,17 +54,12 @@ class AutocastOptimWrapper(OptimWrapper):
         super().__init__(*args, **kwargs)
         self.dtype = getattr(torch, dtype)
 
-    @functools.wraps(OptimWrapper.optim_context)
+    @contextlib.contextmanager
     def optim_context(self, model):
-        import contextlib
         device = next(model.parameters()).device.type
-
-        @contextlib.contextmanager
-        def ctx():
-            with super(AutocastOptimWrapper, self).optim_context(model):
-                with torch.autocast(device_type=device, dtype=self.dtype):
-                    yield
-        return ctx()
+        with super().optim_context(model):
+            with torch.autocast(device_type=device, dtype=self.dtype):
+                yield
 
 
 def init_cpu_distributed(launcher: str, backend: str = 'gloo'):
