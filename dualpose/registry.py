@@ -28,7 +28,44 @@ from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
 from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
 from mmengine.registry import \
     WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
-from mmengine.registry import Registry
+from mmengine.registry import Registry as _MMRegistry
+
+
+class Registry(_MMRegistry):
+    """mmengine's ``Registry`` whose failed lookup names the registry, the missing name and
+    the closest registered names (dualpose's and mmengine's), and says how to import a user's
+    own module. Membership tests (``name in REGISTRY``) still answer False quietly."""
+
+    def get(self, key: str):
+        obj = super().get(key)
+        if obj is None:
+            raise KeyError(self.missing_message(key))
+        return obj
+
+    def __contains__(self, key: str) -> bool:
+        return super().get(key) is not None
+
+    def known_names(self):
+        names, node = set(), self
+        while node is not None:
+            names.update(node.module_dict)
+            node = node.parent
+        return sorted(names)
+
+    def missing_message(self, key: str) -> str:
+        import difflib
+        _, real_key = self.split_scope_key(key)
+        names = self.known_names()
+        close = difflib.get_close_matches(real_key, names, n=5, cutoff=0.5)
+        lowered = [n for n in names if n.lower() == str(real_key).lower() and n not in close]
+        close = lowered + close
+        hint = f' Did you mean: {", ".join(close)}?' if close else ''
+        var = next((k for k, v in globals().items() if v is self), 'MODELS')
+        return (f"'{key}' is not registered in the '{self.name}' registry of scope "
+                f"'{self.scope}' (nor in its parent '{self.parent.scope}').{hint} If it is "
+                f'your own class, decorate it with @{var}.register_module() from '
+                'dualpose.registry and import its module from the config: custom_imports = '
+                "dict(imports=['my_package.my_module'], allow_failed_imports=False).")
 
 RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS, locations=['dualpose.engine'])
 RUNNER_CONSTRUCTORS = Registry(

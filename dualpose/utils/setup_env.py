@@ -68,17 +68,33 @@ def add_common_args(parser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
+def read_config(path: str):
+    """``Config.fromfile`` whose failure to import a ``custom_imports`` module names the
+    config and the module, instead of a bare ImportError."""
+    from mmengine.config import Config
+    try:
+        return Config.fromfile(path)
+    except ImportError as err:
+        cause = err  # mmengine wraps the original error, maybe twice: find the innermost
+        while (cause.__cause__ or cause.__context__) is not None:
+            cause = cause.__cause__ or cause.__context__
+        name = getattr(cause, 'name', None) or getattr(err, 'name', None)
+        what = repr(name) if name else 'a module'
+        raise ImportError(
+            f'{path}: custom_imports could not import {what} ({type(cause).__name__}: '
+            f'{cause}). Check the module path in custom_imports and that its folder is '
+            'importable (run from the repository root or add it to PYTHONPATH).') from err
+
+
 def load_config(args):
     """Config from ``args.config`` with the common options applied: launcher, overrides,
     work dir (default ``work_dirs/<config name>``), and the CPU (gloo) distributed set-up."""
     import os
     import os.path as osp
 
-    from mmengine.config import Config
-
     from .compat import cpu_model_wrapper_cfg, init_cpu_distributed
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    cfg = Config.fromfile(args.config)
+    cfg = read_config(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
