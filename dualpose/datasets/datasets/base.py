@@ -1,6 +1,7 @@
 """Shared clip cutting for sequence datasets: videos -> windows of ``seq_len`` frames."""
 import os.path as osp
 import pickle
+from abc import ABCMeta, abstractmethod
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -41,7 +42,7 @@ def clip_starts(length: int, seq_len: int, stride: int) -> List[int]:
     return starts
 
 
-class BaseClipDataset(BaseDataset):
+class BaseClipDataset(BaseDataset, metaclass=ABCMeta):
     """Clips of ``seq_len`` frames cut from videos; subclasses read a file format.
 
     A subclass implements ``load_arrays()`` (per-frame arrays incl. ``source``, the video id
@@ -62,15 +63,17 @@ class BaseClipDataset(BaseDataset):
                          data_root=data_root, pipeline=pipeline, test_mode=test_mode,
                          serialize_data=False, **kwargs)
 
+    @abstractmethod
     def load_arrays(self) -> Dict[str, np.ndarray]:
-        raise NotImplementedError(f'{type(self).__name__} must implement load_arrays()')
+        """Read and check the file; per-frame arrays including ``source``."""
 
     def select_videos(self, videos: List[np.ndarray]) -> List[np.ndarray]:
         """Hook to drop videos (e.g. by subject); keeps all by default."""
         return videos
 
+    @abstractmethod
     def frame_info(self, frames: np.ndarray) -> dict:
-        raise NotImplementedError(f'{type(self).__name__} must implement frame_info()')
+        """The pipeline's input for the frames (indices into the arrays) of one clip."""
 
     def load_data_list(self) -> List[dict]:
         self.arrays = self.load_arrays()

@@ -4,6 +4,7 @@ Both follow ``X' = ReLU(X + Norm(A_hat V(X) + U(X)))`` with ``A_hat = D^-1/2 A D
 graph without self-loops (U is the self term). Norm is a LayerNorm over channels, so nothing
 depends on the number of frames or joints at build time (no BatchNorm over nodes).
 """
+from abc import ABCMeta, abstractmethod
 from typing import Sequence, Tuple
 
 import torch
@@ -13,7 +14,7 @@ import torch.nn.functional as F
 from dualpose.utils.skeleton import normalized_adjacency
 
 
-class _GraphConvBase(nn.Module):
+class _GraphConvBase(nn.Module, metaclass=ABCMeta):
 
     def __init__(self, dim: int):
         super().__init__()
@@ -21,8 +22,9 @@ class _GraphConvBase(nn.Module):
         self.V = nn.Linear(dim, dim)
         self.norm = nn.LayerNorm(dim)
 
+    @abstractmethod
     def aggregate(self, x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError  # implemented by the two graph types below
+        """``A_hat V(x)``: messages from the neighbours; (B, T, J, C) -> (B, T, J, C)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, T, J, C) -> (B, T, J, C)."""

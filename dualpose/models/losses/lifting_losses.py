@@ -4,6 +4,8 @@ All take ``pred`` and ``target`` of shape (B, T, J, 3) (any leading dims work) a
 scalar multiplied by ``loss_weight``. The formulas live in
 :mod:`dualpose.evaluation.functional`, shared with the metric.
 """
+from abc import ABCMeta, abstractmethod
+
 from torch import Tensor, nn
 
 from dualpose.evaluation.functional import mpjpe, mpjve, n_mpjpe
@@ -12,7 +14,7 @@ from dualpose.registry import MODELS
 __all__ = ['MPJPELoss', 'NMPJPELoss', 'VelocityLoss']
 
 
-class _LiftingLoss(nn.Module):
+class _LiftingLoss(nn.Module, metaclass=ABCMeta):
     """Base: holds ``loss_weight``; subclasses define ``_error`` and ``_name``."""
 
     _name = 'loss'
@@ -26,8 +28,9 @@ class _LiftingLoss(nn.Module):
         """Key of this loss in the estimator's loss dict."""
         return self._name
 
+    @abstractmethod
     def _error(self, pred: Tensor, target: Tensor) -> Tensor:
-        raise NotImplementedError
+        """Per-frame (or per-step) error of ``pred`` against ``target``."""
 
     def forward(self, pred: Tensor, target: Tensor) -> Tensor:
         """
