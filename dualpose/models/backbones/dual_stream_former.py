@@ -1,5 +1,4 @@
 """DualStreamFormer: embedding, N dual-stream (Transformer + GCN) blocks, final norm."""
-import copy
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -107,7 +106,7 @@ class DualStreamFormer(BaseModule):
         self.max_frames = max_frames
 
         stream_cfgs = {'transformer': dict(num_heads=arch['num_heads'], **transformer_stream),
-                       'gcn': copy.deepcopy(dict(gcn_stream))}
+                       'gcn': dict(gcn_stream)}
         unknown = [s for s in streams if s not in stream_cfgs]
         if unknown or not streams:
             raise ValueError(f'streams must be a non-empty subset of {list(stream_cfgs)}, '
