@@ -28,11 +28,16 @@ model = dict(
     teacher=dict(tau_start=0.999, tau_end=0.9999, tau_iters=48000),
 )
 
-train_dataloader = dict(batch_size=4)
-# pre-training sees no 3D labels and is not evaluated: no val/test loops
+# pre-training sees no 3D labels and is not evaluated: no val/test loops, all recordings of
+# the training subjects are used
+train_dataloader = dict(batch_size=4, dataset=dict(holdout=None))
+val_dataloader = None
+val_evaluator = None
+val_cfg = None
 test_dataloader = None
 test_evaluator = None
 test_cfg = None
+default_hooks = dict(checkpoint=dict(save_best=None))
 data_hint = dict(synthetic_config='configs/dualpose/synthetic/crl-pretrain-tiny_synthetic-27f.py')
 
 # Extra unlabeled 2D sequences (any dataset giving 2D only) join by concatenation, e.g.:

@@ -1,10 +1,15 @@
 default_scope = 'dualpose'
+# crash-safe checkpoints, auto-resume that skips unreadable files, strict checkpoint loading
+runner_type = 'DualposeRunner'
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2),
+    # the best epoch by validation MPJPE (a held-out part of the training subjects) is kept
+    # as best_lift_mpjpe_epoch_*.pth; configs without validation set save_best=None
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2, save_best='lift/mpjpe',
+                    rule='less'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 
@@ -15,9 +20,13 @@ env_cfg = dict(
 )
 
 vis_backends = [dict(type='LocalVisBackend')]
+# random generator states in checkpoints (exact resume); validation leaves them untouched
+custom_hooks = [dict(type='RandomStateHook')]
+
 visualizer = dict(type='Visualizer', vis_backends=vis_backends, name='visualizer')
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 log_level = 'INFO'
 load_from = None
 resume = False
-randomness = dict(seed=0)
+# deterministic=True (or tools/train.py --deterministic): deterministic algorithms only
+randomness = dict(seed=0, deterministic=False)

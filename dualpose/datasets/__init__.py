@@ -1,4 +1,6 @@
 from . import transforms  # noqa: F401
+from .samplers import SampleIndex, SeededSampler, sample_rng
 from .datasets import BaseClipDataset, Human36mDataset, Pose2dSequenceDataset
 
-__all__ = ['BaseClipDataset', 'Human36mDataset', 'Pose2dSequenceDataset']
+__all__ = ['BaseClipDataset', 'Human36mDataset', 'Pose2dSequenceDataset',
+           'SampleIndex', 'SeededSampler', 'sample_rng']

@@ -6,5 +6,7 @@ optim_wrapper = dict(
     clip_grad=None,
 )
 param_scheduler = [dict(type='ExponentialLR', gamma=0.99, by_epoch=True, end=max_epochs)]
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs)
+# resumes a checkpoint written mid-epoch at the batch where it stopped (needs SeededSampler)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
+val_cfg = dict()
 auto_scale_lr = dict(base_batch_size=16, enable=False)

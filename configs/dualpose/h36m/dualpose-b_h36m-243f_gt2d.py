@@ -2,4 +2,5 @@
 _base_ = ['./dualpose-b_h36m-243f.py']
 
 train_dataloader = dict(dataset=dict(use_gt_2d=True))
+val_dataloader = dict(dataset=dict(use_gt_2d=True))
 test_dataloader = dict(dataset=dict(use_gt_2d=True))

@@ -43,8 +43,12 @@ default_hooks = dict(logger=dict(interval=20))
 train_dataloader = dict(
     batch_size=32, num_workers=0, persistent_workers=False,
     dataset=dict(data_root=data_root, seq_len=seq_len))
+val_dataloader = dict(
+    batch_size=32, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root, seq_len=seq_len, stride=seq_len))
 test_dataloader = dict(
     batch_size=32, num_workers=0, persistent_workers=False,
     dataset=dict(data_root=data_root, seq_len=seq_len))
 # the synthetic videos have no corrupted ground truth: score every frame
+val_evaluator = dict(skip_videos=None)
 test_evaluator = dict(skip_videos=None)

@@ -8,6 +8,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from dualpose.utils.skeleton import parse_metainfo
+from ..samplers import sample_rng
 
 PREPARE_HINT = ('See docs/datasets.md for how to prepare Human3.6M, or generate the synthetic '
                 'default with: python tools/dataset_converters/make_synthetic_h36m.py')
@@ -23,6 +24,34 @@ def load_pickle(path: str):
     except Exception as err:
         raise ValueError(f'could not read pickle {path!r} ({type(err).__name__}: {err}); the '
                          'file is probably truncated or not a pickle') from err
+
+
+def load_npz(path: str, hint: str = PREPARE_HINT) -> dict:
+    """All arrays of an ``.npz`` file (pickled objects allowed, as the public layouts store
+    dicts), turning a missing or unreadable file into a clear error."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'data file {path!r} does not exist. {hint}')
+    try:
+        with np.load(path, allow_pickle=True) as f:
+            return {k: f[k] for k in f.files}
+    except Exception as err:
+        raise ValueError(f'could not read npz {path!r} ({type(err).__name__}: {err}); the '
+                         'file is probably truncated or not an npz archive') from err
+
+
+def npz_dict(path: str, arrays: dict, key: str, expected: str) -> dict:
+    """``arrays[key]`` of an npz as the dict it pickles (``np.load(...)[key].item()``), with
+    errors naming the file, the key and the ``expected`` layout."""
+    if key not in arrays:
+        raise KeyError(f'{path!r}: lacks key {key!r} (found {sorted(arrays)}); expected '
+                       f'{expected}')
+    value = arrays[key]
+    if isinstance(value, np.ndarray) and value.dtype == object and value.shape == ():
+        value = value.item()
+    if not isinstance(value, dict):
+        raise ValueError(f"{path!r}: key {key!r} holds {type(value).__name__} "
+                         f"{getattr(value, 'shape', '')}, expected {expected}")
+    return value
 
 
 def group_videos(source: np.ndarray) -> List[np.ndarray]:
@@ -49,14 +78,24 @@ class BaseClipDataset(BaseDataset, metaclass=ABCMeta):
     of each frame, stored in ``self.arrays``) and ``frame_info(frames)`` (the pipeline's input
     for the frames of one clip). Every frame of every video is covered: windows start every
     ``stride`` frames and a last window ends at the video's last frame.
+
+    ``holdout=dict(fraction=0.1, part='train' | 'val', seed=0)`` splits the videos into a
+    training part and a held-out validation part (the two configs use the same dict and differ
+    in ``part``). Whole recordings (``sequence_key``: all camera views of one take) are held
+    out, chosen by a seeded permutation, so the parts never share a motion.
+
+    When the sampler yields :class:`~dualpose.datasets.samplers.SampleIndex` items, each
+    sample's random augmentation draws from its own generator (``results['rng']``), seeded by
+    (seed, epoch, index).
     """
 
     def __init__(self, ann_file: str, seq_len: int = 243, stride: Optional[int] = None,
                  default_stride: Optional[int] = None, metainfo: Optional[Dict] = None,
                  data_root: str = '', pipeline: Sequence = (), test_mode: bool = False,
-                 **kwargs):
+                 holdout: Optional[Dict] = None, **kwargs):
         if seq_len < 1:
             raise ValueError(f'seq_len must be >= 1, got {seq_len}')
+        self.holdout = check_holdout(holdout)
         self.seq_len = seq_len
         self.stride = stride or default_stride or max(seq_len // 3, 1)
         super().__init__(ann_file=ann_file, metainfo=parse_metainfo(metainfo),
@@ -71,13 +110,32 @@ class BaseClipDataset(BaseDataset, metaclass=ABCMeta):
         """Hook to drop videos (e.g. by subject); keeps all by default."""
         return videos
 
+    def sequence_key(self, frames: np.ndarray) -> str:
+        """The recording a video belongs to (videos of one recording are held out together);
+        by default the video id."""
+        return str(self.arrays['source'][frames[0]])
+
+    def split_holdout(self, videos: List[np.ndarray]) -> List[np.ndarray]:
+        """The ``holdout['part']`` of ``videos`` (all of them when ``holdout`` is None)."""
+        if self.holdout is None:
+            return videos
+        keys = sorted({self.sequence_key(f) for f in videos})
+        n_held = max(1, int(round(self.holdout['fraction'] * len(keys))))
+        if n_held >= len(keys):
+            raise ValueError(f'{self.ann_file!r}: holdout fraction {self.holdout["fraction"]} of '
+                             f'{len(keys)} recordings leaves none to train on')
+        order = np.random.default_rng(self.holdout['seed']).permutation(len(keys))
+        held = {keys[i] for i in order[:n_held]}
+        want_held = self.holdout['part'] == 'val'
+        return [f for f in videos if (self.sequence_key(f) in held) == want_held]
+
     @abstractmethod
     def frame_info(self, frames: np.ndarray) -> dict:
         """The pipeline's input for the frames (indices into the arrays) of one clip."""
 
     def load_data_list(self) -> List[dict]:
         self.arrays = self.load_arrays()
-        self.videos = self.select_videos(group_videos(self.arrays['source']))
+        self.videos = self.split_holdout(self.select_videos(group_videos(self.arrays['source'])))
         data_list = []
         for vid, frames in enumerate(self.videos):
             if len(frames) < self.seq_len:
@@ -95,10 +153,28 @@ class BaseClipDataset(BaseDataset, metaclass=ABCMeta):
         clip = self.data_list[idx]
         frames = self.videos[clip['video_index']][clip['start']:clip['start'] + self.seq_len]
         info = self.frame_info(frames)
-        info.update(sample_idx=idx, frame_indices=frames,
+        rng = sample_rng(idx)
+        if rng is not None:
+            info['rng'] = rng
+        info.update(sample_idx=int(idx), frame_indices=frames,
                     flip_indices=self.metainfo['flip_indices'],
                     root_index=self.metainfo['root_index'])
         return info
+
+
+def check_holdout(holdout: Optional[Dict]) -> Optional[Dict]:
+    """``holdout`` with defaults filled in; a clear error for a bad value."""
+    if holdout is None:
+        return None
+    if not isinstance(holdout, dict) or set(holdout) - {'fraction', 'part', 'seed'}:
+        raise ValueError("holdout must be a dict with keys 'fraction', 'part' and optionally "
+                         f"'seed', got {holdout!r}")
+    out = dict(dict(fraction=0.1, part='train', seed=0), **holdout)
+    if not 0 < float(out['fraction']) < 1:
+        raise ValueError(f"holdout['fraction'] must be in (0, 1), got {out['fraction']!r}")
+    if out['part'] not in ('train', 'val'):
+        raise ValueError(f"holdout['part'] must be 'train' or 'val', got {out['part']!r}")
+    return out
 
 
 def check_finite(path: str, key: str, arr: np.ndarray, source: np.ndarray) -> np.ndarray:

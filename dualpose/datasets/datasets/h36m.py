@@ -3,6 +3,7 @@
 Also reads the synthetic dataset written by ``tools/dataset_converters/make_synthetic_h36m.py``,
 which uses the same layout.
 """
+import re
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -61,8 +62,9 @@ class Human36mDataset(BaseClipDataset):
             raise KeyError(f"{path!r}: split {self.split!r} lacks keys {missing}; "
                            f'expected {list(required)}')
         arrays = {k: np.asarray(split[k]) for k in required}
-        if '2.5d_factor' in split:
-            arrays['2.5d_factor'] = np.asarray(split['2.5d_factor'])
+        for key in ('2.5d_factor', 'joints_2.5d_image'):  # also in the train split when
+            if key in split:                               # it is validated on
+                arrays[key] = np.asarray(split[key])
         n, j = len(arrays['source']), self.metainfo['num_joints']
         expected = {'joint_2d': (n, j, 2), 'confidence': (n, j), 'joint3d_image': (n, j, 3),
                     'joints_2.5d_image': (n, j, 3), '2.5d_factor': (n,),
@@ -109,6 +111,10 @@ class Human36mDataset(BaseClipDataset):
                              f"subjects {['S%d' % m for m in missing]} (it has "
                              f"{['S%d' % f for f in sorted(found)]})")
         return kept
+
+    def sequence_key(self, frames: np.ndarray) -> str:
+        """``s_01_act_02_subact_01``: the recording, whichever camera filmed it."""
+        return re.sub(r'_ca_\d+$', '', str(self.arrays['source'][frames[0]]))
 
     def frame_info(self, frames: np.ndarray) -> dict:
         a = self.arrays

@@ -57,7 +57,8 @@ class RandomFlipLifting(BaseTransform):
         self.prob = prob
 
     def transform(self, results: Dict) -> Dict:
-        if np.random.rand() >= self.prob:
+        rng = results.get('rng', np.random)  # the sample's own generator when there is one
+        if rng.random() >= self.prob:
             return results
         idx = results['flip_indices']
         for key in ('lifting_inputs', 'lifting_target', 'target_mm'):

@@ -1,0 +1,102 @@
+"""Checkpoint files: written atomically, checked against the model, the latest readable one
+found for ``--resume auto``."""
+import glob
+import os
+import os.path as osp
+import re
+from typing import Dict, List, Optional
+
+import torch
+from torch import nn
+
+
+def is_local_path(path: str) -> bool:
+    return '://' not in str(path)
+
+
+def atomic_replace(tmp_path: str, final_path: str) -> None:
+    """Flush ``tmp_path`` to disk and rename it over ``final_path`` (one atomic step on POSIX
+    file systems), so a reader sees the old file or the complete new one, never a part."""
+    with open(tmp_path, 'rb') as f:
+        os.fsync(f.fileno())
+    os.replace(tmp_path, final_path)
+    try:  # make the rename itself durable
+        fd = os.open(osp.dirname(osp.abspath(final_path)), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_text_atomic(path: str, text: str) -> None:
+    tmp = f'{path}.part'
+    with open(tmp, 'w') as f:
+        f.write(text)
+    atomic_replace(tmp, path)
+
+
+def check_state_dict_matches(model: nn.Module, state_dict: Dict[str, torch.Tensor],
+                             filename: str, what: str = 'the model built from the config'):
+    """Raise a ValueError naming the checkpoint, the keys and the shapes when ``state_dict``
+    cannot fill ``model``: a parameter or buffer missing from the file, or a shape that
+    differs. Keys the model does not have are returned (the caller may warn)."""
+    own = model.state_dict()
+    missing = [k for k in own if k not in state_dict]
+    wrong = [(k, tuple(state_dict[k].shape), tuple(v.shape)) for k, v in own.items()
+             if k in state_dict and hasattr(state_dict[k], 'shape')
+             and tuple(state_dict[k].shape) != tuple(v.shape)]
+    unexpected = [k for k in state_dict if k not in own]
+    if missing or wrong:
+        lines = [f'checkpoint {filename!r} does not match {what}:']
+        if wrong:
+            lines.append(f'  {len(wrong)} shape mismatches (key: checkpoint vs model), e.g.')
+            lines += [f'    {k}: {a} vs {b}' for k, a, b in wrong[:5]]
+        if missing:
+            lines.append(f'  {len(missing)} keys of the model are not in the checkpoint, e.g. '
+                         f'{missing[:5]}')
+        if unexpected:
+            lines.append(f'  {len(unexpected)} checkpoint keys the model lacks, e.g. '
+                         f'{unexpected[:5]}')
+        lines.append('  Was the checkpoint trained with this config (same arch, embed_dims, '
+                     'depth, num joints)?')
+        raise ValueError('\n'.join(lines))
+    return unexpected
+
+
+_STEP = re.compile(r'(epoch|iter)_(\d+)\.pth$')
+
+
+def _candidates(work_dir: str) -> List[str]:
+    """Checkpoints in ``work_dir``: the one ``last_checkpoint`` names first, then the others,
+    newest (highest epoch / iteration, then modification time) first."""
+    named = None
+    record = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(record):
+        with open(record) as f:
+            named = f.read().strip() or None
+    files = [p for p in glob.glob(osp.join(work_dir, '*.pth')) if _STEP.search(p)]
+    files.sort(key=lambda p: (int(_STEP.search(p).group(2)), osp.getmtime(p)), reverse=True)
+    ordered = ([named] if named else []) + [p for p in files
+                                            if not named or osp.abspath(p) != osp.abspath(named)]
+    return ordered
+
+
+def find_resumable_checkpoint(work_dir: str, logger=None) -> Optional[str]:
+    """The latest checkpoint in ``work_dir`` that loads. A file that is missing, truncated or
+    not a training checkpoint is skipped with a warning and the next older one is tried."""
+    for path in _candidates(work_dir):
+        try:
+            ckpt = torch.load(path, map_location='cpu', weights_only=False)
+            if not (isinstance(ckpt, dict) and 'state_dict' in ckpt and 'meta' in ckpt):
+                raise ValueError('no state_dict/meta: not a training checkpoint')
+        except Exception as err:  # noqa: BLE001 -- any unreadable file is skipped
+            if logger is not None:
+                logger.warning(f'cannot resume from {path!r} ({type(err).__name__}: {err}); '
+                               'trying an older checkpoint')
+            continue
+        return path
+    return None
