@@ -1,6 +1,8 @@
 from . import transforms  # noqa: F401
 from .samplers import SampleIndex, SeededSampler, sample_rng
-from .datasets import BaseClipDataset, Human36mDataset, Pose2dSequenceDataset
+from .datasets import (BaseClipDataset, Human36mDataset, Human36mVp3dDataset,
+                       MpiInf3dhpDataset, Pose2dSequenceDataset)
 
-__all__ = ['BaseClipDataset', 'Human36mDataset', 'Pose2dSequenceDataset',
+__all__ = ['BaseClipDataset', 'Human36mDataset', 'Human36mVp3dDataset', 'MpiInf3dhpDataset',
+           'Pose2dSequenceDataset',
            'SampleIndex', 'SeededSampler', 'sample_rng']

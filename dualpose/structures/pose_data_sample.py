@@ -14,6 +14,8 @@ class PoseDataSample(BaseDataElement):
         factor_2_5d (np.ndarray): (T,) millimetres per pixel (the pickle's ``2.5d_factor``).
         flip_indices (list[int]): joint index each joint maps to under a left-right flip.
         root_index (int): the root joint.
+        frame_valid (np.ndarray): (T,) bool, frames the metric scores (MPI-INF-3DHP's
+            valid-frame flags); absent means all.
 
     Data fields:
         gt_target (Tensor): (T, J, 3) root-relative 3D target, normalised screen units.

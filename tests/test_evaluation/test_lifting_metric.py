@@ -70,8 +70,11 @@ def test_overlapping_windows_counted_once_and_averaged():
     assert res['mpjve'] == pytest.approx(5.0 / 9.0, abs=1e-4)
     # two joints can always be aligned by a similarity
     assert res['p_mpjpe'] == pytest.approx(0.0, abs=1e-3)
-    assert set(res) == {'mpjpe', 'p_mpjpe', 'n_mpjpe', 'mpjve', 'num_frames', 'mpjpe/Walk',
-                        'p_mpjpe/Walk', 'n_mpjpe/Walk', 'mpjve/Walk'}
+    # acceleration: the error jumps by +-5 mm around frames 3-6 -> second differences of
+    # 5 mm (joint 1) at the 4 steps centred on 3, 4, 5, 6 of 8 -> 4 * 2.5 / 8
+    assert res['accel'] == pytest.approx(1.25, abs=1e-4)
+    assert set(res) == {'mpjpe', 'p_mpjpe', 'n_mpjpe', 'mpjve', 'accel', 'num_frames',
+                        'mpjpe/Walk', 'p_mpjpe/Walk', 'n_mpjpe/Walk', 'mpjve/Walk', 'accel/Walk'}
 
 
 def test_duplicated_padding_samples_are_harmless():

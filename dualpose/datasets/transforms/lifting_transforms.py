@@ -74,7 +74,7 @@ class PackLiftingInputs(BaseTransform):
 
     def __init__(self, meta_keys: Sequence[str] = (
             'sample_idx', 'video_id', 'action', 'camera_name', 'image_size', 'frame_indices',
-            'factor_2_5d', 'flip_indices', 'root_index', 'flipped')):
+            'factor_2_5d', 'flip_indices', 'root_index', 'flipped', 'frame_valid')):
         self.meta_keys = tuple(meta_keys)
 
     def transform(self, results: Dict) -> Dict:

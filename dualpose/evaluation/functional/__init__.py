@@ -1,3 +1,5 @@
-from .keypoint_eval import mpjpe, mpjve, n_mpjpe, p_mpjpe
+from .keypoint_eval import (MPI_INF_3DHP_AUC_THRESHOLDS, accel_error, auc_3d, mpjpe, mpjve,
+                            n_mpjpe, p_mpjpe, pck_3d, per_joint_distance)
 
-__all__ = ['mpjpe', 'n_mpjpe', 'p_mpjpe', 'mpjve']
+__all__ = ['mpjpe', 'n_mpjpe', 'p_mpjpe', 'mpjve', 'accel_error', 'pck_3d', 'auc_3d',
+           'per_joint_distance', 'MPI_INF_3DHP_AUC_THRESHOLDS']

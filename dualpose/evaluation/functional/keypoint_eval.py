@@ -1,15 +1,20 @@
-"""Per-frame 3D pose errors (torch), shared by the metric and the training losses.
+"""Per-frame 3D pose errors and scores (torch), shared by the metrics and the training losses.
 
 Every function takes two tensors of the same shape ``(..., J, C)`` (usually ``C == 3``) with any
-number of leading dimensions, and returns the error per frame, shape ``(...,)``, in the units of
-the inputs (millimetres when the inputs are in millimetres, normalised screen units when they are
-normalised). The errors are differentiable where noted, so losses call them directly: there is
-one formula per concept.
+number of leading dimensions, and returns one value per frame (or per time step), shape
+``(...,)``: errors in the units of the inputs (millimetres when the inputs are in
+millimetres, normalised screen units when they are normalised), PCK and AUC in percent. The
+errors are differentiable where noted, so losses call them directly: there is one formula per
+concept.
 """
 import torch
 from torch import Tensor
 
-__all__ = ['mpjpe', 'n_mpjpe', 'p_mpjpe', 'mpjve']
+__all__ = ['mpjpe', 'n_mpjpe', 'p_mpjpe', 'mpjve', 'accel_error', 'pck_3d', 'auc_3d',
+           'per_joint_distance', 'MPI_INF_3DHP_AUC_THRESHOLDS']
+
+# MPI-INF-3DHP's evaluation script (mpii_compute_3d_pck.m): thresholds 0:5:150 mm
+MPI_INF_3DHP_AUC_THRESHOLDS = tuple(float(t) for t in range(0, 151, 5))
 
 
 def _check_pair(pred: Tensor, target: Tensor, name: str) -> None:
@@ -20,7 +25,16 @@ def _check_pair(pred: Tensor, target: Tensor, name: str) -> None:
         raise ValueError(f'{name}: expected (..., J, C) tensors, got shape {tuple(pred.shape)}')
 
 
-def _per_joint_distance(pred: Tensor, target: Tensor) -> Tensor:
+def _time_dim(pred: Tensor, dim: int, name: str) -> int:
+    ndim = pred.dim()
+    d = dim + ndim if dim < 0 else dim
+    if not 0 <= d < ndim - 2:
+        raise ValueError(f'{name}: time dim {dim} must come before the joint dimension of a '
+                         f'{ndim}-d tensor (..., T, J, C)')
+    return d
+
+
+def per_joint_distance(pred: Tensor, target: Tensor) -> Tensor:
     """Euclidean distance per joint.
 
     Args:
@@ -45,7 +59,7 @@ def mpjpe(pred: Tensor, target: Tensor) -> Tensor:
         Differentiable.
     """
     _check_pair(pred, target, 'mpjpe')
-    return _per_joint_distance(pred, target).mean(dim=-1)
+    return per_joint_distance(pred, target).mean(dim=-1)
 
 
 def n_mpjpe(pred: Tensor, target: Tensor) -> Tensor:
@@ -133,12 +147,68 @@ def mpjve(pred: Tensor, target: Tensor, dim: int = -3) -> Tensor:
         Empty along time when ``T == 1``.
     """
     _check_pair(pred, target, 'mpjve')
-    ndim = pred.dim()
-    d = dim + ndim if dim < 0 else dim
-    if not 0 <= d < ndim - 2:
-        raise ValueError(f'mpjve: time dim {dim} must come before the joint dimension of a '
-                         f'{ndim}-d tensor (..., T, J, C)')
+    d = _time_dim(pred, dim, 'mpjve')
     vel_pred = torch.diff(pred, dim=d)
     vel_target = torch.diff(target, dim=d)
     err = mpjpe(vel_pred, vel_target)  # time dim keeps its position d in the (...,) result
     return err
+
+
+def accel_error(pred: Tensor, target: Tensor, dim: int = -3) -> Tensor:
+    """Acceleration error per time step: :func:`mpjpe` of the second differences along time.
+
+    ``a_t = x_{t+1} - 2 x_t + x_{t-1}`` of prediction and target are compared joint by joint
+    (L2 distance, mean over joints), as the acceleration error of the video pose literature.
+
+    Args:
+        pred (Tensor): (..., T, J, 3) predicted sequence.
+        target (Tensor): (..., T, J, 3) target sequence.
+        dim (int): the time dimension; must be before the joint dimension.
+
+    Returns:
+        Tensor: (..., T-2) error of the accelerations (inputs' units per frame^2), for the
+        middle frames 1..T-2. Empty along time when ``T < 3``.
+    """
+    _check_pair(pred, target, 'accel_error')
+    d = _time_dim(pred, dim, 'accel_error')
+    return mpjpe(torch.diff(pred, n=2, dim=d), torch.diff(target, n=2, dim=d))
+
+
+def pck_3d(pred: Tensor, target: Tensor, threshold: float = 150.0) -> Tensor:
+    """3D PCK per frame: percentage of joints closer than ``threshold`` to the target.
+
+    The comparison is strict (``distance < threshold``), as in MPI-INF-3DHP's evaluation
+    script, so a joint exactly at the threshold is not counted.
+
+    Args:
+        pred (Tensor): (..., J, 3) predicted joints (usually root-relative, mm).
+        target (Tensor): (..., J, 3) target joints, same units.
+        threshold (float): distance threshold in the inputs' units.
+
+    Returns:
+        Tensor: (...,) percentage in [0, 100]. Averaging frames with the same J gives the
+        percentage over all (frame, joint) pairs, which is how the script pools them.
+    """
+    _check_pair(pred, target, 'pck_3d')
+    dist = per_joint_distance(pred, target)
+    return (dist < threshold).to(dist.dtype).mean(dim=-1) * 100.0
+
+
+def auc_3d(pred: Tensor, target: Tensor,
+           thresholds=MPI_INF_3DHP_AUC_THRESHOLDS) -> Tensor:
+    """Area under the 3D PCK curve per frame: the mean of :func:`pck_3d` over ``thresholds``.
+
+    With the default thresholds 0, 5, ..., 150 mm (31 values) this is MPI-INF-3DHP's AUC. The
+    threshold 0 never counts a joint (strict comparison), so a perfect prediction scores
+    ``100 * 30 / 31 = 96.77``, exactly as the MATLAB script does.
+
+    Returns:
+        Tensor: (...,) percentage in [0, 100].
+    """
+    _check_pair(pred, target, 'auc_3d')
+    dist = per_joint_distance(pred, target)
+    thr = torch.as_tensor(list(thresholds), dtype=dist.dtype, device=dist.device)
+    if thr.numel() == 0:
+        raise ValueError('auc_3d: need at least one threshold')
+    hits = (dist[..., None] < thr).to(dist.dtype)  # (..., J, K)
+    return hits.mean(dim=(-2, -1)) * 100.0

@@ -1,6 +1,7 @@
-"""Human3.6M-protocol evaluation of 3D pose lifting: MPJPE, P-MPJPE, N-MPJPE, MPJVE in mm."""
+"""Human3.6M-protocol evaluation of 3D pose lifting: MPJPE, P-MPJPE, N-MPJPE, MPJVE and
+acceleration error in mm, per action and per joint."""
 from collections import defaultdict
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -8,21 +9,76 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmengine.structures import BaseDataElement
 
-from dualpose.evaluation.functional import mpjpe, mpjve, n_mpjpe, p_mpjpe
+from dualpose.evaluation.functional import accel_error, mpjpe, mpjve, n_mpjpe, p_mpjpe
 from dualpose.registry import METRICS
 from .table import format_table
 
-__all__ = ['PoseLiftingMetric', 'format_table']
+__all__ = ['PoseLiftingMetric', 'merge_clips', 'normalized_to_mm', 'to_numpy']
 
 _FRAME_METRICS = {'mpjpe': mpjpe, 'p_mpjpe': p_mpjpe, 'n_mpjpe': n_mpjpe}
-_ALL_METRICS = ('mpjpe', 'p_mpjpe', 'n_mpjpe', 'mpjve')
+# metric -> (function of (pred, gt) along time, number of consecutive frames one value spans)
+_TEMPORAL_METRICS = {'mpjve': (mpjve, 2), 'accel': (accel_error, 3)}
+_ALL_METRICS = ('mpjpe', 'p_mpjpe', 'n_mpjpe', 'mpjve', 'accel')
 
 
-def _to_numpy(value, dtype=None) -> np.ndarray:
+def to_numpy(value, dtype=None) -> np.ndarray:
+    """A tensor, array or sequence as a numpy array (on the cpu), optionally cast."""
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
     arr = np.asarray(value)
     return arr.astype(dtype, copy=False) if dtype is not None else arr
+
+
+def normalized_to_mm(pred: np.ndarray, width: float, factor: np.ndarray,
+                     root: int) -> np.ndarray:
+    """Root-relative millimetres from a prediction (T, J, 3) in normalised screen units:
+    to pixels (x w / 2), to millimetres (x ``factor`` (T,), mm per pixel), root at 0."""
+    pred_mm = np.asarray(pred, dtype=np.float64) * (width / 2.0) * factor[:, None, None]
+    return pred_mm - pred_mm[:, root:root + 1]
+
+
+def merge_clips(clips: Sequence[dict], mean_keys: Sequence[str],
+                same_keys: Sequence[str] = ()) -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
+    """Assemble the overlapping clips of one video into one entry per frame.
+
+    Each clip holds ``frame_indices`` (T,) and per-frame arrays (T, ...). A frame predicted by
+    several clips gets the mean of their ``mean_keys`` arrays (predictions); ``same_keys``
+    arrays (ground truth, validity) are the same in every clip and are copied. This also makes
+    the duplicated samples that distributed samplers pad with harmless: identical predictions
+    average to themselves.
+
+    Returns:
+        tuple: the sorted frame indices (F,) and {key: (F, ...) array}; means in float64.
+    """
+    idx = np.concatenate([c['frame_indices'] for c in clips])
+    frames, inverse = np.unique(idx, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    count = np.bincount(inverse, minlength=len(frames)).astype(np.float64)
+    out = {}
+    for key in mean_keys:
+        values = np.concatenate([c[key] for c in clips]).astype(np.float64)
+        total = np.zeros((len(frames), ) + values.shape[1:], dtype=np.float64)
+        np.add.at(total, inverse, values)
+        out[key] = total / count.reshape((-1, ) + (1, ) * (values.ndim - 1))
+    for key in same_keys:
+        values = np.concatenate([c[key] for c in clips])
+        merged = np.empty((len(frames), ) + values.shape[1:], dtype=values.dtype)
+        merged[inverse] = values
+        out[key] = merged
+    return frames, out
+
+
+def _spans(frames: np.ndarray, valid: np.ndarray, length: int) -> np.ndarray:
+    """Which windows of ``length`` neighbouring entries are consecutive frames, all valid."""
+    n = len(frames) - length + 1
+    if n <= 0:
+        return np.zeros(0, dtype=bool)
+    ok = np.ones(n, dtype=bool)
+    for i in range(length):
+        ok &= valid[i:i + n]
+        if i:
+            ok &= frames[i:i + n] - frames[:n] == i
+    return ok
 
 
 @METRICS.register_module()
@@ -36,47 +92,58 @@ class PoseLiftingMetric(BaseMetric):
 
     - ``mpjpe`` (protocol #1), ``p_mpjpe`` (protocol #2, Procrustes-aligned),
       ``n_mpjpe`` (scale-normalised);
-    - ``mpjve``: velocity error between consecutive frame indices of the same video.
+    - ``mpjve``: velocity error between consecutive frame indices of the same video;
+    - ``accel``: acceleration error (second differences) over three consecutive frames.
 
-    Each is averaged over the frames (or velocity steps) of an action, and the reported value is
-    the mean over actions (the Human3.6M protocol).
+    Each is averaged over the frames (or time steps) of an action, and the reported value is
+    the mean over actions (the Human3.6M protocol). Frames whose ``frame_valid`` flag is False
+    (MPI-INF-3DHP) are not scored, and no time step that involves them.
 
     Args:
-        metrics (Sequence[str]): which of ``'mpjpe', 'p_mpjpe', 'n_mpjpe', 'mpjve'`` to report.
+        metrics (Sequence[str]): which of ``'mpjpe', 'p_mpjpe', 'n_mpjpe', 'mpjve', 'accel'``
+            to report.
         skip_videos (Sequence[str], optional): video-id prefixes to drop (e.g. the S9 videos with
             corrupted ground truth, ``dataset_info['skip_videos']``); a clip is dropped if its
             ``video_id`` starts with any entry. Defaults to None (keep all).
         per_action (bool): also return ``'<metric>/<action>'`` values. Defaults to True.
+        per_joint (bool): also log a table of the MPJPE of each joint and return
+            ``'mpjpe_joint/<joint name>'`` (per action, then mean over actions; joint names
+            from the dataset's metainfo). Defaults to False.
         collect_device (str): device to gather results over ranks. Defaults to ``'cpu'``.
         prefix (str, optional): prefix of the returned keys. Defaults to ``'lift'``.
 
     Each data sample (a dict from ``PoseDataSample.to_dict()`` or a ``PoseDataSample``) needs
     the metainfo ``video_id``, ``action``, ``image_size`` (w, h), ``frame_indices`` (T,),
-    ``factor_2_5d`` (T,) mm per pixel, optionally ``root_index`` (default 0), and the fields
-    ``pred`` (T, J, 3) normalised screen units and ``gt_mm`` (T, J, 3) millimetres.
+    ``factor_2_5d`` (T,) mm per pixel, optionally ``root_index`` (default 0) and
+    ``frame_valid`` (T,) bool, and the fields ``pred`` (T, J, 3) normalised screen units and
+    ``gt_mm`` (T, J, 3) millimetres.
     """
 
     default_prefix: Optional[str] = 'lift'
+    allowed_metrics: Tuple[str, ...] = _ALL_METRICS
 
     def __init__(self,
                  metrics: Sequence[str] = _ALL_METRICS,
                  skip_videos: Optional[Union[str, Sequence[str]]] = None,
                  per_action: bool = True,
+                 per_joint: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        name = type(self).__name__
         if isinstance(metrics, str):
             metrics = [metrics]
         metrics = list(metrics)
-        unknown = [m for m in metrics if m not in _ALL_METRICS]
+        unknown = [m for m in metrics if m not in self.allowed_metrics]
         if unknown or not metrics:
-            raise ValueError(f'PoseLiftingMetric: unknown metrics {unknown}; choose a non-empty '
-                             f'subset of {list(_ALL_METRICS)}')
+            raise ValueError(f'{name}: unknown metrics {unknown}; choose a non-empty '
+                             f'subset of {list(self.allowed_metrics)}')
         self.metrics = metrics
         if isinstance(skip_videos, str):
             skip_videos = [skip_videos]
         self.skip_videos = tuple(skip_videos) if skip_videos else ()
         self.per_action = per_action
+        self.per_joint = per_joint
 
     # ------------------------------------------------------------------ process
     def _skipped(self, video_id: str) -> bool:
@@ -89,6 +156,7 @@ class PoseLiftingMetric(BaseMetric):
         ``collect_results`` truncates the gathered list to the dataset size, which is only right
         when every sample contributes exactly one entry.
         """
+        name = type(self).__name__
         for sample in data_samples:
             if isinstance(sample, BaseDataElement):
                 sample = sample.to_dict()
@@ -97,46 +165,47 @@ class PoseLiftingMetric(BaseMetric):
                 self.results.append(dict(skipped=True, video_id=video_id))
                 continue
 
-            pred = _to_numpy(sample['pred'], np.float64)
-            gt = _to_numpy(sample['gt_mm'], np.float64)
-            frame_indices = _to_numpy(sample['frame_indices']).astype(np.int64).reshape(-1)
+            pred = to_numpy(sample['pred'], np.float64)
+            gt = to_numpy(sample['gt_mm'], np.float64)
+            frame_indices = to_numpy(sample['frame_indices']).astype(np.int64).reshape(-1)
             if pred.ndim != 3 or pred.shape != gt.shape:
-                raise ValueError(f'PoseLiftingMetric: expected pred and gt_mm of shape (T, J, 3), '
+                raise ValueError(f'{name}: expected pred and gt_mm of shape (T, J, 3), '
                                  f'got {pred.shape} and {gt.shape} (video {video_id!r})')
             num_frames = pred.shape[0]
             if frame_indices.shape[0] != num_frames:
-                raise ValueError(f'PoseLiftingMetric: {frame_indices.shape[0]} frame_indices for '
+                raise ValueError(f'{name}: {frame_indices.shape[0]} frame_indices for '
                                  f'{num_frames} frames (video {video_id!r})')
-            factor = _to_numpy(sample['factor_2_5d'], np.float64).reshape(-1)
+            factor = to_numpy(sample['factor_2_5d'], np.float64).reshape(-1)
             if factor.size == 1:
                 factor = np.full(num_frames, factor.item())
             if factor.shape[0] != num_frames:
-                raise ValueError(f'PoseLiftingMetric: {factor.shape[0]} factor_2_5d values for '
+                raise ValueError(f'{name}: {factor.shape[0]} factor_2_5d values for '
+                                 f'{num_frames} frames (video {video_id!r})')
+            valid = sample.get('frame_valid')
+            valid = (np.ones(num_frames, dtype=bool) if valid is None
+                     else to_numpy(valid).astype(bool).reshape(-1))
+            if valid.shape[0] != num_frames:
+                raise ValueError(f'{name}: {valid.shape[0]} frame_valid flags for '
                                  f'{num_frames} frames (video {video_id!r})')
             width = float(sample['image_size'][0])
             root = int(sample.get('root_index', 0) or 0)
 
-            # normalised screen units -> pixels (x w/2) -> millimetres (x mm per pixel)
-            pred_mm = pred * (width / 2.0) * factor[:, None, None]
-            pred_mm = pred_mm - pred_mm[:, root:root + 1]
+            pred_mm = normalized_to_mm(pred, width, factor, root)
             gt_mm = gt - gt[:, root:root + 1]
             self.results.append(
                 dict(
                     video_id=video_id,
                     action=str(sample['action']),
                     frame_indices=frame_indices,
+                    valid=valid,
                     pred_mm=pred_mm.astype(np.float32),
                     gt_mm=gt_mm.astype(np.float32)))
 
-    # ------------------------------------------------------------------ compute
-    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
-        """Assemble per frame, score, average per action, then over actions.
-
-        Returns:
-            dict: ``'mpjpe'``, ``'p_mpjpe'``, ``'n_mpjpe'``, ``'mpjve'`` (those asked for; mean
-            over actions, mm), ``'num_frames'`` (frames scored) and, with ``per_action``,
-            ``'<metric>/<action>'``.
-        """
+    # ------------------------------------------------------------------ assemble
+    def assemble_videos(self, results: List[dict]) -> List[dict]:
+        """Per video: ``video_id``, ``action``, ``frames`` (F,), ``valid`` (F,) bool, and
+        ``pred_mm``, ``gt_mm`` (F, J, 3) float64, each frame once (see :func:`merge_clips`)."""
+        name = type(self).__name__
         kept = [r for r in results if not r.get('skipped', False)]
         if not kept:
             skipped = sorted({r['video_id'] for r in results if r.get('skipped', False)})
@@ -146,51 +215,60 @@ class PoseLiftingMetric(BaseMetric):
                        f'{" ..." if len(skipped) > 5 else ""})')
             else:
                 why = 'no clip was processed'
-            raise ValueError(f'PoseLiftingMetric: no frame left to score: {why}')
-
+            raise ValueError(f'{name}: no frame left to score: {why}')
         clips_per_video = defaultdict(list)
         for r in kept:
             clips_per_video[r['video_id']].append(r)
-
-        # per action: list of per-frame (or per-step) error arrays
-        errors = {m: defaultdict(list) for m in _ALL_METRICS}
-        num_frames = 0
+        videos = []
         for video_id, clips in clips_per_video.items():
             actions = {c['action'] for c in clips}
             if len(actions) != 1:
-                raise ValueError(f'PoseLiftingMetric: video {video_id!r} has clips of several '
+                raise ValueError(f'{name}: video {video_id!r} has clips of several '
                                  f'actions {sorted(actions)}')
-            action = actions.pop()
-            idx = np.concatenate([c['frame_indices'] for c in clips])
-            preds = np.concatenate([c['pred_mm'] for c in clips]).astype(np.float64)
-            gts = np.concatenate([c['gt_mm'] for c in clips]).astype(np.float64)
-            # Each frame once, with the mean of its overlapping predictions. This also makes the
-            # duplicated samples that distributed samplers pad with harmless: identical
-            # predictions average to themselves.
-            frames, inverse = np.unique(idx, return_inverse=True)  # frames sorted
-            inverse = inverse.reshape(-1)
-            pred_sum = np.zeros((len(frames), ) + preds.shape[1:], dtype=np.float64)
-            count = np.zeros(len(frames), dtype=np.float64)
-            np.add.at(pred_sum, inverse, preds)
-            np.add.at(count, inverse, 1.0)
-            pred_avg = pred_sum / count[:, None, None]
-            gt_avg = np.empty_like(pred_avg)
-            gt_avg[inverse] = gts  # the same ground truth in every window
-            num_frames += len(frames)
+            for c in clips:  # results stored before frame_valid existed have no flags
+                c.setdefault('valid', np.ones(len(c['frame_indices']), dtype=bool))
+            frames, arrays = merge_clips(clips, ('pred_mm', ), ('gt_mm', 'valid'))
+            arrays['gt_mm'] = arrays['gt_mm'].astype(np.float64)
+            videos.append(dict(video_id=video_id, action=actions.pop(), frames=frames,
+                               **arrays))
+        if not any(v['valid'].any() for v in videos):
+            raise ValueError(f'{name}: no frame left to score: every frame is flagged '
+                             'invalid (frame_valid)')
+        return videos
 
-            pred_t = torch.from_numpy(pred_avg)
-            gt_t = torch.from_numpy(gt_avg)
+    # ------------------------------------------------------------------ compute
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """Assemble per frame, score, average per action, then over actions.
+
+        Returns:
+            dict: each metric asked for (mean over actions, mm), ``'num_frames'`` (frames
+            scored), with ``per_action`` ``'<metric>/<action>'``, with ``per_joint``
+            ``'mpjpe_joint/<joint>'``.
+        """
+        videos = self.assemble_videos(results)
+        # per action: list of per-frame (or per-step) error arrays
+        errors = {m: defaultdict(list) for m in self.metrics}
+        joint_errors = defaultdict(list)
+        num_frames = 0
+        for video in videos:
+            action, valid = video['action'], video['valid']
+            pred_t = torch.from_numpy(video['pred_mm'])
+            gt_t = torch.from_numpy(video['gt_mm'])
+            num_frames += int(valid.sum())
             for name, fn in _FRAME_METRICS.items():
                 if name in self.metrics:
-                    errors[name][action].append(fn(pred_t, gt_t).numpy())
-            if 'mpjve' in self.metrics:
-                consecutive = np.diff(frames) == 1
-                if len(frames) > 1:
-                    vel = mpjve(pred_t, gt_t, dim=-3).numpy()
-                    errors['mpjve'][action].append(vel[consecutive])
+                    errors[name][action].append(fn(pred_t[valid], gt_t[valid]).numpy())
+            for name, (fn, span) in _TEMPORAL_METRICS.items():
+                if name in self.metrics:
+                    ok = _spans(video['frames'], valid, span)
+                    if ok.any():
+                        errors[name][action].append(fn(pred_t, gt_t, dim=-3).numpy()[ok])
+            if self.per_joint:
+                dist = torch.linalg.vector_norm(pred_t[valid] - gt_t[valid], dim=-1)
+                joint_errors[action].append(dist.numpy())
 
         out: Dict[str, float] = {}
-        actions = sorted({r['action'] for r in kept})
+        actions = sorted({v['action'] for v in videos})
         per_action = {m: {} for m in self.metrics}
         for m in self.metrics:
             for a in actions:
@@ -211,7 +289,30 @@ class PoseLiftingMetric(BaseMetric):
                 for a in actions]
         rows.append(['mean'] + [out[m] for m in self.metrics])
         table = format_table(rows, ['action'] + [f'{m} (mm)' for m in self.metrics])
-        MMLogger.get_current_instance().info(
-            f'Pose lifting evaluation on {num_frames} frames of {len(clips_per_video)} videos '
+        logger = MMLogger.get_current_instance()
+        logger.info(
+            f'Pose lifting evaluation on {num_frames} frames of {len(videos)} videos '
             f'(per action, then mean over actions):\n{table}')
+        if self.per_joint:
+            per_joint = self._per_joint_table(joint_errors)
+            out.update({f'mpjpe_joint/{j}': v for j, v in per_joint.items()})
         return out
+
+    def joint_names(self, num_joints: int) -> List[str]:
+        """Joint names from the dataset metainfo, or ``joint_<j>`` without one."""
+        names = list((self.dataset_meta or {}).get('joint_names') or [])
+        return names if len(names) == num_joints else [f'joint_{j}' for j in range(num_joints)]
+
+    def _per_joint_table(self, joint_errors: Dict[str, List[np.ndarray]]) -> Dict[str, float]:
+        """MPJPE of each joint: mean over the frames of an action, then over actions."""
+        per_action = {a: np.concatenate(c).mean(0) for a, c in joint_errors.items()
+                      if sum(len(x) for x in c)}
+        if not per_action:
+            return {}
+        mean = np.mean(np.stack(list(per_action.values())), axis=0)
+        names = self.joint_names(len(mean))
+        table = format_table([[n, float(v)] for n, v in zip(names, mean)],
+                             ['joint', 'mpjpe (mm)'])
+        MMLogger.get_current_instance().info(
+            f'Per-joint MPJPE (per action, then mean over actions):\n{table}')
+        return {n: float(v) for n, v in zip(names, mean)}

@@ -1,0 +1,103 @@
+"""Write the predictions of a test run to a pickle, one entry per video with per-frame arrays."""
+import os
+import os.path as osp
+import pickle
+from collections import defaultdict
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+from mmengine.structures import BaseDataElement
+
+from dualpose.registry import METRICS
+from .lifting_metric import merge_clips, normalized_to_mm, to_numpy
+
+DUMP_FORMAT = 'dualpose-lifting-results'
+DUMP_VERSION = 1
+
+
+@METRICS.register_module()
+class DumpLiftingResults(BaseMetric):
+    """Dump the predictions per video, each frame once, to ``out_file_path`` (a pickle).
+
+    ``tools/test.py --dump FILE`` adds this evaluator. The file holds::
+
+        {'format': 'dualpose-lifting-results', 'version': 1,
+         'joint_names': [...],             # from the dataset metainfo (may be empty)
+         'videos': {video_id: {
+             'action': str, 'camera_name': str, 'image_size': (w, h),
+             'frame_indices': (F,) int64,  # the video's frames (indices in the split), sorted
+             'pred': (F, J, 3) float32,    # root-relative, normalised screen units (model output)
+             'pred_mm': (F, J, 3) float32, # root-relative millimetres   [if factor_2_5d known]
+             'gt_mm': (F, J, 3) float32,   # root-relative millimetres   [if 3D labels]
+             'valid': (F,) bool,           # frames scored by the metric [if frame_valid]
+         }}}
+
+    A frame covered by several overlapping test windows holds the mean of their predictions,
+    the same per-frame assembly the metrics score. Nothing is skipped (skip lists belong to
+    the metrics). The file is written atomically (temporary file, then ``os.replace``).
+
+    Args:
+        out_file_path (str): the pickle to write (``.pkl`` or ``.pickle``).
+        collect_device (str): device to gather results over ranks. Defaults to ``'cpu'``.
+    """
+
+    def __init__(self, out_file_path: str, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if not str(out_file_path).endswith(('.pkl', '.pickle')):
+            raise ValueError(f'DumpLiftingResults: out_file_path must be a .pkl file, got '
+                             f'{out_file_path!r}')
+        self.out_file_path = str(out_file_path)
+
+    def process(self, data_batch, data_samples: Sequence[Union[dict, BaseDataElement]]) -> None:
+        for sample in data_samples:
+            if isinstance(sample, BaseDataElement):
+                sample = sample.to_dict()
+            pred = to_numpy(sample['pred'], np.float64)
+            frames = to_numpy(sample['frame_indices']).astype(np.int64).reshape(-1)
+            root = int(sample.get('root_index', 0) or 0)
+            entry = dict(video_id=str(sample['video_id']), action=str(sample.get('action', '')),
+                         camera_name=str(sample.get('camera_name', '')),
+                         image_size=tuple(float(v) for v in sample['image_size']),
+                         frame_indices=frames, pred=pred - pred[:, root:root + 1])
+            if sample.get('factor_2_5d') is not None:
+                factor = to_numpy(sample['factor_2_5d'], np.float64).reshape(-1)
+                factor = np.broadcast_to(factor, (len(frames), ))
+                entry['pred_mm'] = normalized_to_mm(pred, entry['image_size'][0], factor, root)
+            if sample.get('gt_mm') is not None:
+                gt = to_numpy(sample['gt_mm'], np.float64)
+                entry['gt_mm'] = gt - gt[:, root:root + 1]
+            if sample.get('frame_valid') is not None:
+                entry['valid'] = to_numpy(sample['frame_valid']).astype(bool).reshape(-1)
+            self.results.append(entry)
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        clips = defaultdict(list)
+        for r in results:
+            clips[r['video_id']].append(r)
+        videos = {}
+        for video_id, video_clips in clips.items():
+            first = video_clips[0]
+            mean_keys = [k for k in ('pred', 'pred_mm') if all(k in c for c in video_clips)]
+            same_keys = [k for k in ('gt_mm', 'valid') if all(k in c for c in video_clips)]
+            frames, arrays = merge_clips(video_clips, mean_keys, same_keys)
+            video = dict(action=first['action'], camera_name=first['camera_name'],
+                         image_size=first['image_size'], frame_indices=frames)
+            for key, value in arrays.items():
+                video[key] = value if key == 'valid' else value.astype(np.float32)
+            videos[video_id] = video
+        dump = dict(format=DUMP_FORMAT, version=DUMP_VERSION,
+                    joint_names=list((self.dataset_meta or {}).get('joint_names') or []),
+                    videos=videos)
+        path = osp.abspath(self.out_file_path)
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        tmp = path + '.tmp'
+        with open(tmp, 'wb') as f:
+            pickle.dump(dump, f, protocol=4)
+        os.replace(tmp, path)
+        MMLogger.get_current_instance().info(
+            f'predictions of {len(videos)} videos '
+            f'({sum(len(v["frame_indices"]) for v in videos.values())} frames) dumped to {path}')
+        return {}
