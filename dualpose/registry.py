@@ -61,8 +61,9 @@ class Registry(_MMRegistry):
         close = lowered + close
         hint = f' Did you mean: {", ".join(close)}?' if close else ''
         var = next((k for k, v in globals().items() if v is self), 'MODELS')
+        parent = f" (nor in its parent '{self.parent.scope}')" if self.parent else ''
         return (f"'{key}' is not registered in the '{self.name}' registry of scope "
-                f"'{self.scope}' (nor in its parent '{self.parent.scope}').{hint} If it is "
+                f"'{self.scope}'{parent}.{hint} If it is "
                 f'your own class, decorate it with @{var}.register_module() from '
                 'dualpose.registry and import its module from the config: custom_imports = '
                 "dict(imports=['my_package.my_module'], allow_failed_imports=False).")
@@ -71,7 +72,8 @@ RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS, locations=['dualpose.engin
 RUNNER_CONSTRUCTORS = Registry(
     'runner constructor', parent=MMENGINE_RUNNER_CONSTRUCTORS, locations=['dualpose.engine'])
 LOOPS = Registry('loop', parent=MMENGINE_LOOPS, locations=['dualpose.engine'])
-HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['dualpose.engine'])
+HOOKS = Registry('hook', parent=MMENGINE_HOOKS,
+                 locations=['dualpose.engine', 'dualpose.visualization'])
 
 DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=['dualpose.datasets'])
 DATA_SAMPLERS = Registry(
@@ -106,3 +108,6 @@ LOG_PROCESSORS = Registry(
     'log_processor', parent=MMENGINE_LOG_PROCESSORS, locations=['dualpose.engine'])
 INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS, locations=['dualpose.apis'])
 FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['dualpose.utils'])
+# joint-set converters of 2D keypoint files (e.g. COCO-17 -> H36M-17); mmengine has no root
+# registry of this kind, so this one has no parent
+KEYPOINT_CONVERTERS = Registry('keypoint converter', locations=['dualpose.keypoints'])

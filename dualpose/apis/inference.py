@@ -1,0 +1,359 @@
+"""Lift a user's 2D keypoint sequence to 3D with a trained model.
+
+    from dualpose.apis import init_model, inference_lifting
+    model = init_model('configs/dualpose/synthetic/dualpose-tiny_synthetic-27f.py',
+                       'demo/checkpoints/dualpose-tiny_synthetic-27f.pth')
+    result = inference_lifting(model, keypoints, image_size=(1920, 1080), converter='coco17')
+    result.keypoints_3d          # (T, 17, 3) root-relative, normalised screen units
+
+Units. The model works in *normalised screen units*: pixels divided by half the image width
+(``x / w * 2 - 1``, ``y / w * 2 - h / w``), so the image is 2 units wide. Its 3D output is
+root-relative (pelvis at the origin), x right, y down, z away from the camera, in the same
+units: multiply by ``w / 2`` for pixels (``result.keypoints_3d_pixels()``). Millimetres need
+the 2.5D factor (mm per pixel at the person's depth: distance / focal length), which a video
+alone does not give: ``result.keypoints_3d_mm(factor)``, the conversion the evaluation uses.
+"""
+import copy
+import os.path as osp
+import warnings
+from dataclasses import dataclass
+from typing import Callable, Dict, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+
+from dualpose.datasets.datasets.base import clip_starts
+from dualpose.datasets.transforms.lifting_transforms import normalize_screen
+from dualpose.engine.checkpoint import check_state_dict_matches
+
+__all__ = [
+    'init_model', 'load_weights', 'inference_lifting', 'sliding_window_predict',
+    'fill_missing', 'normalized_to_mm', 'LiftingResult', 'UNITS'
+]
+
+UNITS = ('root-relative 3D in normalised screen units: pixels / (image width / 2); x right, '
+         'y down, z away from the camera; x (w / 2) for pixels, x (w / 2) x 2.5d_factor for mm')
+
+
+# ------------------------------------------------------------------------------- model
+def _dataset_meta(cfg) -> Dict:
+    from dualpose.utils.skeleton import parse_metainfo
+    info = cfg.get('dataset_info')
+    if info is None:
+        for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
+            info = ((cfg.get(key) or {}).get('dataset') or {}).get('metainfo')
+            if info:
+                break
+    if not info:
+        raise KeyError('the config has no dataset_info (nor a dataloader metainfo): the '
+                       'skeleton, flip pairs and root joint are needed for inference')
+    return parse_metainfo(dict(info))
+
+
+def _window_length(cfg) -> int:
+    for key in ('test_dataloader', 'train_dataloader'):
+        seq_len = ((cfg.get(key) or {}).get('dataset') or {}).get('seq_len')
+        if seq_len:
+            return int(seq_len)
+    return int(cfg.get('seq_len', 243))
+
+
+def load_weights(model: torch.nn.Module, checkpoint: str, config_name: str = 'the config'):
+    """Load ``checkpoint`` into ``model``; a ``module.`` prefix (DDP) is stripped.
+
+    Raises:
+        FileNotFoundError / RuntimeError: missing or unreadable (truncated) file.
+        ValueError: weights missing from the file or of another shape than the model built
+            from the config, the first few named. Extra weights are ignored with a warning.
+    Returns:
+        dict: the checkpoint's ``meta`` (empty if none).
+    """
+    from mmengine.runner import CheckpointLoader
+    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    if not isinstance(ckpt, dict):
+        raise ValueError(f'checkpoint {checkpoint!r} holds a {type(ckpt).__name__}, not a '
+                         'state dict')
+    state = ckpt.get('state_dict', ckpt)
+    if any(k.startswith('module.') for k in state):
+        state = {k[len('module.'):] if k.startswith('module.') else k: v
+                 for k, v in state.items()}
+    unexpected = check_state_dict_matches(model, state, checkpoint, f'the model of {config_name}')
+    if unexpected:
+        warnings.warn(f'checkpoint {checkpoint!r}: {len(unexpected)} weights the model does not '
+                      f'use were ignored (e.g. {unexpected[:3]})')
+    model.load_state_dict(state, strict=not unexpected)
+    return ckpt.get('meta', {}) or {}
+
+
+def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',
+               cfg_options: Optional[Dict] = None):
+    """Build a lifter from a config (path or ``Config``), load its weights, set eval mode.
+
+    The model gets ``cfg``, ``dataset_meta`` (skeleton, ``flip_indices``, ``root_index`` from
+    the config's ``dataset_info``) and ``seq_len`` (the window it was trained on).
+    """
+    from mmengine.config import Config
+
+    from dualpose.registry import MODELS
+    from dualpose.utils import register_all_modules
+    from dualpose.utils.setup_env import read_config
+    register_all_modules()
+    if isinstance(config, str):
+        if not osp.isfile(config):
+            raise FileNotFoundError(f'config file {config!r} does not exist')
+        name, cfg = config, read_config(config)
+    elif isinstance(config, Config):
+        name, cfg = 'the given config', copy.deepcopy(config)
+    else:
+        raise TypeError(f'config must be a path or an mmengine Config, got {type(config)}')
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if 'model' not in cfg:
+        raise KeyError(f'{name} has no "model" section')
+    model = MODELS.build(copy.deepcopy(cfg.model))
+    if not hasattr(model, 'predict_coords'):
+        raise TypeError(f'{name} builds a {type(model).__name__}, which does not predict 3D '
+                        'poses; use a lifting (fine-tuning) config such as PoseLifter')
+    if checkpoint is not None:
+        load_weights(model, checkpoint, name)
+    model.cfg = cfg
+    model.dataset_meta = _dataset_meta(cfg)
+    model.seq_len = _window_length(cfg)
+    return model.to(device).eval()
+
+
+# ------------------------------------------------------------------------------- helpers
+def fill_missing(keypoints: np.ndarray, scores: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Give undetected joints (confidence 0) coordinates the model can use.
+
+    Per joint, coordinates are interpolated linearly in time between the frames where it is
+    detected (held constant before the first and after the last). A joint detected in no frame
+    takes, per frame, the mean of that frame's other joints. Confidences are not changed.
+
+    Returns:
+        ``(keypoints (T, J, 2) float32, filled (T, J) bool)``.
+    Raises:
+        ValueError: no joint is detected in any frame.
+    """
+    detected = scores > 0
+    if not detected.any():
+        raise ValueError(f'no joint has confidence > 0 in any of the {len(keypoints)} frames: '
+                         'nothing to lift')
+    out = np.array(keypoints, dtype=np.float64)
+    frames = np.arange(len(out))
+    never = []
+    for j in range(out.shape[1]):
+        seen = detected[:, j]
+        if seen.all():
+            continue
+        if not seen.any():
+            never.append(j)
+            continue
+        for c in range(2):
+            out[~seen, j, c] = np.interp(frames[~seen], frames[seen], out[seen, j, c])
+    if never:
+        known = [j for j in range(out.shape[1]) if j not in never]
+        out[:, never] = out[:, known].mean(1, keepdims=True)
+    return out.astype(np.float32), ~detected
+
+
+def normalized_to_mm(pose: np.ndarray, image_width: float, factor_2_5d,
+                     root_index: int = 0) -> np.ndarray:
+    """Root-relative normalised screen units -> root-relative millimetres, as
+    ``PoseLiftingMetric`` scores predictions: ``pose * (w / 2) * factor_2_5d`` per frame.
+
+    Args:
+        pose: (T, J, 3).
+        factor_2_5d: millimetres per pixel, a scalar or (T,).
+    """
+    pose = np.asarray(pose, dtype=np.float64)
+    factor = np.broadcast_to(np.asarray(factor_2_5d, dtype=np.float64).reshape(-1),
+                             (pose.shape[0], ))
+    mm = pose * (float(image_width) / 2.0) * factor[:, None, None]
+    return mm - mm[:, root_index:root_index + 1]
+
+
+def window_weights(seq_len: int) -> np.ndarray:
+    """Triangular blending weights of a window's frames: highest in the middle, lowest (but
+    above zero) at both ends, so a window fades in and out where it overlaps its neighbours."""
+    i = np.arange(seq_len)
+    return np.minimum(i + 1, seq_len - i).astype(np.float64)
+
+
+def sliding_window_predict(predict: Callable[[torch.Tensor], torch.Tensor], inputs: np.ndarray,
+                           seq_len: int, stride: Optional[int] = None, batch_size: int = 32,
+                           pad_mode: str = 'edge', device='cpu',
+                           progress: bool = False) -> np.ndarray:
+    """Run ``predict`` ((B, seq_len, J, C) -> (B, seq_len, J, D)) over a sequence of any length.
+
+    - ``T > seq_len``: windows of ``seq_len`` frames every ``stride`` frames (default
+      ``seq_len // 2``) plus one ending at the last frame; each frame's output is the
+      weighted mean (:func:`window_weights`) of the windows covering it.
+    - ``T == seq_len``: one window, exactly the single-pass output.
+    - ``T < seq_len``: ``pad_mode='edge'`` repeats the first and last frames to fill one
+      window (the length the model was trained on) and crops the output; ``'none'`` runs the
+      model on the T frames as they are.
+
+    Returns:
+        (T, J, D) float32 numpy array.
+    """
+    from tqdm import tqdm
+    if pad_mode not in ('edge', 'none'):
+        raise ValueError(f"pad_mode must be 'edge' or 'none', got {pad_mode!r}")
+    if seq_len < 1:
+        raise ValueError(f'seq_len must be >= 1, got {seq_len}')
+    num_frames = len(inputs)
+    if num_frames == 0:
+        raise ValueError('the sequence has 0 frames')
+    stride = stride or max(seq_len // 2, 1)
+    if not 1 <= stride <= seq_len:
+        raise ValueError(f'stride must be in [1, seq_len={seq_len}], got {stride}')
+    data = np.asarray(inputs, dtype=np.float32)
+    offset = 0
+    if num_frames < seq_len:
+        if pad_mode == 'none':
+            seq_len = num_frames
+        else:
+            offset = (seq_len - num_frames) // 2
+            data = np.pad(data, [(offset, seq_len - num_frames - offset)] + [(0, 0)] *
+                          (data.ndim - 1), mode='edge')
+    starts = clip_starts(len(data), seq_len, stride)
+    weights = window_weights(seq_len) if len(starts) > 1 else np.ones(seq_len)
+    out_sum = None
+    weight_sum = np.zeros(len(data))
+    batches = range(0, len(starts), batch_size)
+    for b in tqdm(batches, desc='lifting', unit='batch', disable=not progress):
+        chunk = starts[b:b + batch_size]
+        windows = torch.from_numpy(np.stack([data[s:s + seq_len] for s in chunk])).to(device)
+        with torch.no_grad():
+            pred = predict(windows).detach().cpu().double().numpy()
+        if out_sum is None:
+            out_sum = np.zeros((len(data), ) + pred.shape[2:])
+        for s, p in zip(chunk, pred):
+            out_sum[s:s + seq_len] += weights[:, None, None] * p
+            weight_sum[s:s + seq_len] += weights
+    out = out_sum / weight_sum[:, None, None]
+    return out[offset:offset + num_frames].astype(np.float32)
+
+
+# ------------------------------------------------------------------------------- inference
+@dataclass
+class LiftingResult:
+    """Output of :func:`inference_lifting`.
+
+    Attributes:
+        keypoints_3d: (T, J, 3) float32, root-relative, normalised screen units (see UNITS).
+        inputs: (T, J, 3) the model's input: normalised x, y and confidence.
+        keypoints_2d: (T, J, 2) pixel keypoints after filling undetected joints.
+        scores: (T, J) confidences given (0 = not detected).
+        filled: (T, J) bool, True where coordinates were interpolated.
+        image_size: (w, h) pixels.
+        root_index: the root joint.
+    """
+    keypoints_3d: np.ndarray
+    inputs: np.ndarray
+    keypoints_2d: np.ndarray
+    scores: np.ndarray
+    filled: np.ndarray
+    image_size: Tuple[float, float]
+    root_index: int = 0
+    units: str = UNITS
+
+    def keypoints_3d_pixels(self) -> np.ndarray:
+        """(T, J, 3) root-relative, in pixels (depth in the same pixel scale)."""
+        return (self.keypoints_3d * (self.image_size[0] / 2.0)).astype(np.float32)
+
+    def keypoints_3d_mm(self, factor_2_5d) -> np.ndarray:
+        """(T, J, 3) root-relative millimetres, given mm per pixel (scalar or (T,))."""
+        return normalized_to_mm(self.keypoints_3d, self.image_size[0], factor_2_5d,
+                                self.root_index).astype(np.float32)
+
+
+def _check_inputs(keypoints, scores, image_size):
+    kpts = np.asarray(keypoints, dtype=np.float64)
+    if kpts.ndim != 3 or kpts.shape[-1] not in (2, 3):
+        raise ValueError(f'keypoints must have shape (T, J, 2) or (T, J, 3) (x, y[, '
+                         f'confidence]) in pixels, got {kpts.shape}')
+    if len(kpts) == 0:
+        raise ValueError('keypoints hold 0 frames')
+    if scores is None:
+        scores = kpts[..., 2] if kpts.shape[-1] == 3 else np.ones(kpts.shape[:2])
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.shape != kpts.shape[:2]:
+        raise ValueError(f'scores must have shape {kpts.shape[:2]} (T, J), got {scores.shape}')
+    if not np.isfinite(scores).all():
+        t, j = np.argwhere(~np.isfinite(scores))[0]
+        raise ValueError(f'confidence is NaN or infinite at frame {t}, joint {j}')
+    scores = np.clip(scores, 0.0, 1.0)
+    xy = kpts[..., :2]
+    bad = ~np.isfinite(xy).all(-1) & (scores > 0)
+    if bad.any():
+        t, j = np.argwhere(bad)[0]
+        raise ValueError(f'{int(bad.sum())} keypoints have NaN or infinite coordinates with '
+                         f'confidence > 0, the first at frame {t}, joint {j}; give undetected '
+                         'joints confidence 0')
+    xy = np.where(np.isfinite(xy), xy, 0.0)
+    try:
+        w, h = (float(v) for v in image_size)
+    except (TypeError, ValueError):
+        raise ValueError(f'image_size must be (width, height) in pixels, got {image_size!r}')
+    if not (w > 0 and h > 0 and np.isfinite(w) and np.isfinite(h)):
+        raise ValueError(f'image_size must be positive (width, height), got {image_size!r}')
+    return xy, scores, (w, h)
+
+
+def inference_lifting(model, keypoints, image_size: Sequence[float], scores=None,
+                      converter: Union[None, str, Dict] = None, flip_test: bool = True,
+                      seq_len: Optional[int] = None, stride: Optional[int] = None,
+                      batch_size: int = 32, pad_mode: str = 'edge',
+                      progress: bool = False) -> LiftingResult:
+    """Lift one person's 2D keypoint sequence of any length to root-relative 3D.
+
+    Args:
+        model: a lifter from :func:`init_model` (needs ``dataset_meta``).
+        keypoints: (T, J, 2) or (T, J, 3) pixels (third channel: confidence).
+        image_size: (w, h) pixels of the video the keypoints come from.
+        scores: (T, J) confidences; overrides a third keypoint channel; default 1.
+            Joints with confidence 0 are treated as not detected (see :func:`fill_missing`);
+            their coordinates may be anything, NaN included.
+        converter: a joint-set name or converter config (``'coco17'``, ``'halpe26'``) applied
+            first; None when the keypoints are already in the model's joint order.
+        flip_test: average with the prediction of the mirrored input (default True).
+        seq_len: window length; default the one the model was trained with.
+        stride: window step; default ``seq_len // 2``.
+        pad_mode: short sequences: ``'edge'`` (pad to one window) or ``'none'``.
+
+    Returns:
+        LiftingResult.
+    """
+    meta = getattr(model, 'dataset_meta', None)
+    if meta is None:
+        raise AttributeError('the model has no dataset_meta (skeleton, flips, root joint): '
+                             'build it with dualpose.apis.init_model or set '
+                             'model.dataset_meta = parse_metainfo(dataset_info)')
+    xy, conf, (w, h) = _check_inputs(keypoints, scores, image_size)
+    if converter is not None:
+        from dualpose.keypoints import build_converter
+        xy, conf = build_converter(converter)(xy, conf)
+    num_joints = meta['num_joints']
+    if xy.shape[1] != num_joints:
+        raise ValueError(f'the model lifts {num_joints} joints ({meta.get("dataset_name", "")} '
+                         f'order), the keypoints have {xy.shape[1]}; pass converter= '
+                         "('coco17', 'halpe26') to convert them")
+    xy, filled = fill_missing(xy, conf)
+    inputs = np.concatenate([normalize_screen(xy, w, h), conf[..., None].astype(np.float32)],
+                            axis=-1)
+    flip_indices = meta['flip_indices'] if flip_test else None
+    root = int(meta.get('root_index', 0))
+    device = next(model.parameters()).device
+    saved = model.test_cfg.get('flip_test')
+    model.test_cfg['flip_test'] = bool(flip_test)
+    try:
+        pred = sliding_window_predict(
+            lambda x: model.predict_coords(x, flip_indices, root), inputs,
+            seq_len or getattr(model, 'seq_len', 243), stride, batch_size, pad_mode, device,
+            progress)
+    finally:
+        model.test_cfg['flip_test'] = saved
+    pred = pred - pred[:, root:root + 1]
+    return LiftingResult(pred, inputs, xy, conf.astype(np.float32), filled, (w, h), root)

@@ -1,0 +1,465 @@
+"""Readers of 2D keypoint files written by common detectors: one person's sequence out of them.
+
+Formats (``fmt``), each detected automatically from the file when ``fmt='auto'``:
+
+- ``'coco'``: COCO keypoints, read with ``xtcocotools``. Either an annotation file (a dict with
+  ``images``, ``annotations``, ``categories``; image sizes taken from ``images``) or a
+  detector's result list (``[{"image_id", "category_id", "keypoints": [x, y, s] * J,
+  "score"}, ...]``). Third values that are all 0/1/2 are read as visibility flags
+  (0 -> confidence 0, 1 or 2 -> 1), otherwise as confidences.
+- ``'mmpose'``: MMPose 1.x predictions: ``{"meta_info": ..., "instance_info": [{"frame_id",
+  "instances": [{"keypoints": [[x, y], ...], "keypoint_scores": [...], "bbox_score"}]}]}``
+  (the demo scripts' ``--save-predictions``), or the inferencer's list of
+  ``{"frame_id", "instances"}``, or a list of instances (one image).
+- ``'alphapose'``: AlphaPose results: ``[{"image_id": "12.jpg", "keypoints": [x, y, s] * J,
+  "score", "box", "idx"}, ...]``; 26 joints (Halpe-26), 17 (COCO-17) or 136 (Halpe full body,
+  whose first 26 are Halpe-26). Frames ordered by the numbers in ``image_id``.
+- ``'numpy'``: ``.npy`` holding (T, J, 2) or (T, J, 3) (x, y[, confidence]); ``.npz`` with
+  ``keypoints`` (T, J, 2|3) and optionally ``keypoint_scores`` (T, J), ``image_size`` (w, h),
+  ``joint_set`` (e.g. ``'coco17'``), ``frame_ids`` (T,).
+
+Several people per frame: the one with ``track_id`` (MMPose ``track_id``, AlphaPose ``idx``,
+COCO ``track_id``) when given. Otherwise the highest-scoring person (instance score, else mean
+keypoint confidence) of the first frame with anyone in it is followed: in each later frame, the
+highest-scoring person whose centre is within half that person's last size of their last
+centre. A frame without the person gets confidence 0 on every joint.
+"""
+import contextlib
+import io
+import json
+import os.path as osp
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .converters import COCO17_JOINTS, HALPE26_JOINTS, H36M_JOINTS, JOINT_SETS
+
+__all__ = ['KeypointSequence', 'read_keypoints', 'FORMATS', 'guess_joint_set']
+
+FORMATS = ('coco', 'mmpose', 'alphapose', 'numpy')
+# whole-body layouts whose first joints are a body layout in the same order
+_WHOLE_BODY = {133: (17, 'coco17'), 136: (26, 'halpe26')}
+
+
+@dataclass
+class KeypointSequence:
+    """One person's 2D keypoints over T frames.
+
+    Attributes:
+        keypoints: (T, J, 2) float32 pixel coordinates (0 where not detected).
+        scores: (T, J) float32 confidences in [0, 1]; 0 = not detected.
+        frame_ids: T ids, as in the file (image ids, file names or frame numbers).
+        image_size: (w, h) in pixels when the file states it, else None.
+        joint_set: ``'coco17'``, ``'halpe26'``, ``'h36m'`` when known from the file, else None.
+        source_format: the format read (one of :data:`FORMATS`).
+        path: the file read.
+    """
+    keypoints: np.ndarray
+    scores: np.ndarray
+    frame_ids: List[Any]
+    image_size: Optional[Tuple[float, float]] = None
+    joint_set: Optional[str] = None
+    source_format: str = ''
+    path: str = ''
+    num_people: List[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.keypoints)
+
+
+def guess_joint_set(num_joints: int, fmt: str) -> Optional[str]:
+    """The joint set a file of ``fmt`` with ``num_joints`` joints most likely holds; None when
+    ambiguous (17 joints in a numpy file could be COCO-17 or H36M-17)."""
+    if num_joints == 26:
+        return 'halpe26'
+    if num_joints == 17 and fmt != 'numpy':
+        return 'coco17'
+    return None
+
+
+def _fail(path: str, what: str):
+    raise ValueError(f'{path}: {what}')
+
+
+def _natural_key(value) -> Tuple:
+    """Order '2.jpg' before '10.jpg'; numbers before strings."""
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return (0, float(value), '')
+    parts = re.findall(r'\d+', str(value))
+    return (1, float(parts[-1]) if parts else float('inf'), str(value))
+
+
+# ------------------------------------------------------------------------------- instances
+@dataclass
+class _Instance:
+    xy: np.ndarray      # (J, 2)
+    conf: np.ndarray    # (J,)
+    score: float
+    track: Optional[int]
+
+
+def _flat_instance(path, where, values, score=None, track=None, visibility=False) -> _Instance:
+    arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    if arr.size == 0 or arr.size % 3:
+        _fail(path, f'{where}: "keypoints" has {arr.size} values; expected x, y, score for '
+                    'each joint (a multiple of 3)')
+    arr = arr.reshape(-1, 3)
+    conf = (arr[:, 2] > 0).astype(np.float64) if visibility else arr[:, 2]
+    return _Instance(arr[:, :2], conf, float('nan') if score is None else float(score), track)
+
+
+def _track_id(value) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return None
+        value = value[0]
+    try:
+        return int(round(float(value)))
+    except (TypeError, ValueError):
+        return None
+
+
+def _instance_score(inst: _Instance, num_joints: int) -> float:
+    return inst.score if np.isfinite(inst.score) else float(np.mean(inst.conf[:num_joints]))
+
+
+def _centre_and_size(inst: _Instance, num_joints: int):
+    seen = inst.xy[:num_joints][inst.conf[:num_joints] > 0]
+    lo, hi = seen.min(0), seen.max(0)
+    return (lo + hi) / 2, max(float(np.linalg.norm(hi - lo)), 1.0)
+
+
+def _near(insts: List[_Instance], last: _Instance, num_joints: int) -> List[_Instance]:
+    """The candidates whose centre lies within half the last chosen person's size of its
+    centre (frame-to-frame following of one person when the file has no track ids)."""
+    centre, size = _centre_and_size(last, num_joints)
+    return [i for i in insts
+            if np.linalg.norm(_centre_and_size(i, num_joints)[0] - centre) <= 0.5 * size]
+
+
+def _assemble(path: str, fmt: str, frames: List[Tuple[Any, List[_Instance]]],
+              track_id: Optional[int], image_size=None, joint_set=None) -> KeypointSequence:
+    """Per frame, pick one instance; stack into a KeypointSequence with checks."""
+    if not frames:
+        _fail(path, f'holds no frames of keypoint results ({fmt} format)')
+    counts = {len(inst.xy) for _, insts in frames for inst in insts}
+    if not counts:
+        _fail(path, f'holds {len(frames)} frames but no person with keypoints ({fmt} format)')
+    if len(counts) > 1:
+        _fail(path, f'people with different joint counts {sorted(counts)}; one layout expected')
+    num_joints = counts.pop()
+    if num_joints in _WHOLE_BODY:
+        num_joints, joint_set = _WHOLE_BODY[num_joints]
+    if track_id is not None:
+        present = sorted({i.track for _, insts in frames for i in insts if i.track is not None})
+        if track_id not in present:
+            _fail(path, f'track id {track_id} not found; track ids in the file: '
+                        f'{present[:20] or "none"}')
+    xy = np.zeros((len(frames), num_joints, 2))
+    conf = np.zeros((len(frames), num_joints))
+    ids, people = [], []
+    last = None
+    for t, (frame_id, insts) in enumerate(frames):
+        ids.append(frame_id)
+        people.append(len(insts))
+        insts = [i for i in insts if (i.conf[:num_joints] > 0).any()]
+        if track_id is not None:
+            insts = [i for i in insts if i.track == track_id]
+        elif last is not None:
+            insts = _near(insts, last, num_joints)
+        if not insts:
+            continue
+        best = max(insts, key=lambda i: _instance_score(i, num_joints))
+        xy[t] = best.xy[:num_joints]
+        conf[t] = best.conf[:num_joints]
+        last = best
+    return _finish(path, fmt, xy, conf, ids, image_size,
+                   joint_set or guess_joint_set(num_joints, fmt), people)
+
+
+def _finish(path, fmt, xy, conf, ids, image_size, joint_set, people=()) -> KeypointSequence:
+    """Checks shared by all formats: finite values, NaN only where not detected."""
+    conf = np.asarray(conf, dtype=np.float64)
+    xy = np.asarray(xy, dtype=np.float64)
+    if np.isnan(conf).any():
+        t, j = np.argwhere(np.isnan(conf))[0]
+        _fail(path, f'confidence is NaN at frame {t} ({ids[t]!r}), joint {j}')
+    conf = np.clip(conf, 0.0, 1.0)
+    bad = ~np.isfinite(xy).all(-1) & (conf > 0)
+    if bad.any():
+        t, j = np.argwhere(bad)[0]
+        _fail(path, f'{int(bad.sum())} keypoints with NaN or infinite coordinates and '
+                    f'confidence > 0, the first at frame {t} ({ids[t]!r}), joint {j}; mark '
+                    'undetected joints with confidence 0 instead')
+    xy = np.where(np.isfinite(xy), xy, 0.0)
+    if image_size is not None:
+        image_size = tuple(float(v) for v in image_size)
+    return KeypointSequence(xy.astype(np.float32), conf.astype(np.float32), list(ids),
+                            image_size, joint_set, fmt, path, list(people))
+
+
+# ------------------------------------------------------------------------------- COCO
+def _joint_set_from_names(names: Sequence[str]) -> Optional[str]:
+    names = tuple(str(n).lower() for n in names)
+    for key, ref in (('coco17', COCO17_JOINTS), ('halpe26', HALPE26_JOINTS),
+                     ('h36m', H36M_JOINTS)):
+        if names == ref:
+            return key
+    return None
+
+
+def _load_coco(path: str, dataset: Dict):
+    from xtcocotools.coco import COCO
+    with contextlib.redirect_stdout(io.StringIO()):  # xtcocotools prints progress lines
+        return COCO(path, ann_data=dataset)
+
+
+def _read_coco(path: str, data, track_id):
+    if isinstance(data, list):  # a detector's result list: make it an annotation set
+        results = data
+        for i, r in enumerate(results):
+            if not isinstance(r, dict) or 'image_id' not in r or 'keypoints' not in r:
+                _fail(path, f'entry {i} is not a COCO keypoint result (a dict with "image_id" '
+                            f'and "keypoints"), got {_describe(r)}')
+        image_ids = sorted({r['image_id'] for r in results}, key=_natural_key)
+        dataset = dict(images=[dict(id=i) for i in image_ids],
+                       annotations=[dict(r, id=k + 1, category_id=1) for k, r in enumerate(results)],
+                       categories=[dict(id=1, name='person')])
+        visibility = False
+    else:
+        for key in ('images', 'annotations'):
+            if key not in data:
+                _fail(path, f'a COCO annotation file needs "images" and "annotations"; '
+                            f'"{key}" is missing (keys: {sorted(data)[:10]})')
+        dataset = data
+        triples = [a['keypoints'][2::3] for a in data['annotations'] if 'keypoints' in a]
+        values = np.concatenate([np.asarray(v, dtype=np.float64) for v in triples]) \
+            if triples else np.zeros(0)
+        visibility = bool(values.size) and bool(np.isin(values, (0, 1, 2)).all())
+    coco = _load_coco(path, dataset)
+    person_cats = [c['id'] for c in coco.loadCats(coco.getCatIds())
+                   if str(c.get('name', 'person')) == 'person'] or coco.getCatIds()
+    joint_set = None
+    for cat in coco.loadCats(person_cats):
+        if cat.get('keypoints'):
+            joint_set = _joint_set_from_names(cat['keypoints'])
+    images = coco.loadImgs(coco.getImgIds())
+    if all('frame_id' in im for im in images):
+        images.sort(key=lambda im: _natural_key(im['frame_id']))
+    else:
+        images.sort(key=lambda im: _natural_key(im['id']))
+    sizes = {(im['width'], im['height']) for im in images if 'width' in im and 'height' in im}
+    if len(sizes) > 1:
+        _fail(path, f'images of different sizes {sorted(sizes)[:4]}; one video expected')
+    frames = []
+    for im in images:
+        anns = coco.loadAnns(coco.getAnnIds(imgIds=[im['id']], catIds=person_cats))
+        insts = []
+        for ann in anns:
+            if 'keypoints' not in ann:
+                continue
+            where = f'annotation {ann.get("id")} (image {im["id"]})'
+            insts.append(_flat_instance(path, where, ann['keypoints'], ann.get('score'),
+                                        _track_id(ann.get('track_id')), visibility))
+        frames.append((im.get('file_name', im['id']), insts))
+    return _assemble(path, 'coco', frames, track_id, sizes.pop() if sizes else None, joint_set)
+
+
+# ------------------------------------------------------------------------------- MMPose
+def _mmpose_instance(path, where, inst) -> _Instance:
+    if not isinstance(inst, dict) or 'keypoints' not in inst:
+        _fail(path, f'{where} is not an MMPose instance (a dict with "keypoints"), got '
+                    f'{_describe(inst)}')
+    kpts = np.asarray(inst['keypoints'], dtype=np.float64)
+    if kpts.ndim == 3 and kpts.shape[0] == 1:  # (1, J, 2) from unsplit instances
+        kpts = kpts[0]
+    if kpts.ndim != 2 or kpts.shape[1] not in (2, 3):
+        _fail(path, f'{where}: "keypoints" must be a list of [x, y] per joint, got shape '
+                    f'{kpts.shape}')
+    scores = inst.get('keypoint_scores')
+    if scores is None:
+        conf = kpts[:, 2] if kpts.shape[1] == 3 else np.ones(len(kpts))
+    else:
+        conf = np.asarray(scores, dtype=np.float64).reshape(-1)
+        if conf.shape[0] != len(kpts):
+            _fail(path, f'{where}: {conf.shape[0]} keypoint_scores for {len(kpts)} keypoints')
+    score = inst.get('bbox_score', inst.get('score'))
+    if isinstance(score, (list, tuple)):
+        score = score[0] if score else None
+    return _Instance(kpts[:, :2], conf, float('nan') if score is None else float(score),
+                     _track_id(inst.get('track_id')))
+
+
+def _read_mmpose(path: str, data, track_id):
+    joint_set = None
+    if isinstance(data, dict):
+        meta = data.get('meta_info') or {}
+        name = str(meta.get('dataset_name', '')).lower()
+        joint_set = {'coco': 'coco17', 'halpe26': 'halpe26', 'h36m': 'h36m'}.get(name)
+        if 'instance_info' not in data:
+            _fail(path, f'MMPose predictions need "instance_info" (keys: {sorted(data)[:10]})')
+        data = data['instance_info']
+    if not isinstance(data, list):
+        _fail(path, f'MMPose "instance_info" must be a list, got {type(data).__name__}')
+    if data and all(isinstance(e, dict) and 'instances' in e for e in data):
+        entries = sorted(data, key=lambda e: _natural_key(e.get('frame_id', 0)))
+        frames = [(e.get('frame_id', i),
+                   [_mmpose_instance(path, f'frame {e.get("frame_id", i)} instance {k}', inst)
+                    for k, inst in enumerate(e['instances'] or [])])
+                  for i, e in enumerate(entries)]
+    else:  # one image: a list of instances
+        frames = [(0, [_mmpose_instance(path, f'instance {k}', inst)
+                       for k, inst in enumerate(data)])]
+    return _assemble(path, 'mmpose', frames, track_id, None, joint_set)
+
+
+# ------------------------------------------------------------------------------- AlphaPose
+def _read_alphapose(path: str, data, track_id):
+    if not isinstance(data, list):
+        _fail(path, f'AlphaPose results are a list of detections, got {_describe(data)}')
+    by_image: Dict[Any, List[_Instance]] = {}
+    for i, r in enumerate(data):
+        if not isinstance(r, dict) or 'image_id' not in r or 'keypoints' not in r:
+            _fail(path, f'entry {i} is not an AlphaPose result (a dict with "image_id" and '
+                        f'"keypoints"), got {_describe(r)}')
+        by_image.setdefault(r['image_id'], []).append(
+            _flat_instance(path, f'entry {i} (image {r["image_id"]!r})', r['keypoints'],
+                           r.get('score'), _track_id(r.get('idx'))))
+    frames = [(k, by_image[k]) for k in sorted(by_image, key=_natural_key)]
+    return _assemble(path, 'alphapose', frames, track_id)
+
+
+# ------------------------------------------------------------------------------- numpy
+def _read_numpy(path: str, track_id):
+    if track_id is not None:
+        _fail(path, 'numpy files hold one person; --track-id does not apply')
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except Exception as err:
+        _fail(path, f'could not read as .npy/.npz ({type(err).__name__}: {err})')
+    image_size = joint_set = frame_ids = scores = None
+    if isinstance(loaded, np.lib.npyio.NpzFile):
+        with loaded:
+            keys = list(loaded.keys())
+            if 'keypoints' not in keys:
+                _fail(path, f'an .npz needs a "keypoints" array (T, J, 2|3); keys: {keys}')
+            kpts = loaded['keypoints']
+            for k in ('keypoint_scores', 'scores'):
+                if k in keys:
+                    scores = loaded[k]
+                    break
+            if 'image_size' in keys:
+                image_size = loaded['image_size'].reshape(-1).tolist()
+                if len(image_size) != 2:
+                    _fail(path, f'"image_size" must be (w, h), got {image_size}')
+            if 'joint_set' in keys:
+                joint_set = str(loaded['joint_set'])
+                if joint_set not in JOINT_SETS:
+                    _fail(path, f'"joint_set" {joint_set!r} is not one of {list(JOINT_SETS)}')
+            if 'frame_ids' in keys:
+                frame_ids = loaded['frame_ids'].tolist()
+    else:
+        kpts = loaded
+    kpts = np.asarray(kpts, dtype=np.float64)
+    if kpts.ndim != 3 or kpts.shape[-1] not in (2, 3):
+        _fail(path, f'keypoints must have shape (T, J, 2) or (T, J, 3) (x, y[, confidence]) '
+                    f'for one person; got {kpts.shape}')
+    if len(kpts) == 0:
+        _fail(path, 'holds 0 frames of keypoints')
+    if scores is None:
+        scores = kpts[..., 2] if kpts.shape[-1] == 3 else np.ones(kpts.shape[:2])
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.shape != kpts.shape[:2]:
+        _fail(path, f'keypoint_scores must have shape {kpts.shape[:2]}, got {scores.shape}')
+    ids = frame_ids if frame_ids is not None else list(range(len(kpts)))
+    if len(ids) != len(kpts):
+        _fail(path, f'{len(ids)} frame_ids for {len(kpts)} frames')
+    return _finish(path, 'numpy', kpts[..., :2], scores, ids, image_size,
+                   joint_set or guess_joint_set(kpts.shape[1], 'numpy'), [1] * len(kpts))
+
+
+# ------------------------------------------------------------------------------- entry point
+def _describe(value) -> str:
+    if isinstance(value, dict):
+        return f'a dict with keys {sorted(map(str, value))[:10]}'
+    if isinstance(value, list):
+        return f'a list of {len(value)} items'
+    return f'a {type(value).__name__}'
+
+
+def _detect_json_format(path: str, data) -> str:
+    if isinstance(data, dict):
+        if 'instance_info' in data:
+            return 'mmpose'
+        if 'annotations' in data:
+            return 'coco'
+        _fail(path, f'is not keypoint results: expected a COCO annotation file ("images", '
+                    f'"annotations"), MMPose predictions ("instance_info"), or a list of '
+                    f'COCO/AlphaPose detections; got {_describe(data)}')
+    if not isinstance(data, list):
+        _fail(path, f'is not keypoint results: got {_describe(data)}')
+    if not data:
+        _fail(path, 'holds an empty list: no keypoint detections')
+    first = data[0]
+    if isinstance(first, dict):
+        if 'instances' in first or 'keypoint_scores' in first:
+            return 'mmpose'
+        if 'keypoints' in first and 'image_id' in first:
+            alpha = any(isinstance(r, dict) and ('idx' in r or 'box' in r
+                                                 or isinstance(r.get('image_id'), str))
+                        for r in data)
+            return 'alphapose' if alpha else 'coco'
+        if 'keypoints' in first:
+            return 'mmpose'
+    _fail(path, f'is not keypoint results: the first entry is {_describe(first)}; expected '
+                'COCO/AlphaPose detections ("image_id", "keypoints") or MMPose predictions '
+                '("frame_id", "instances")')
+
+
+def read_keypoints(path: str, fmt: str = 'auto',
+                   track_id: Optional[int] = None) -> KeypointSequence:
+    """Read one person's 2D keypoint sequence from ``path``.
+
+    Args:
+        path: a ``.json`` (COCO, MMPose, AlphaPose), ``.npy`` or ``.npz`` file.
+        fmt: ``'auto'`` or one of :data:`FORMATS`.
+        track_id: the person to follow when the file has track ids; default: per frame the
+            person with the highest score.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: empty file, invalid JSON, not keypoint results, inconsistent joint counts,
+            NaN coordinates on detected joints... The message names the file and what was
+            wrong.
+    """
+    if fmt != 'auto' and fmt not in FORMATS:
+        raise ValueError(f'unknown keypoint format {fmt!r}; choose "auto" or one of {FORMATS}')
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'keypoint file {path!r} does not exist')
+    if osp.getsize(path) == 0:
+        _fail(path, 'the file is empty')
+    ext = osp.splitext(path)[1].lower()
+    if fmt == 'numpy' or (fmt == 'auto' and ext in ('.npy', '.npz')):
+        return _read_numpy(path, track_id)
+    try:
+        with open(path, 'r', encoding='utf-8') as f:
+            data = json.load(f)
+    except json.JSONDecodeError as err:
+        _fail(path, f'is not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})')
+    except UnicodeDecodeError:
+        _fail(path, 'is not a text (JSON) file; use .npy/.npz for arrays')
+    if fmt == 'auto':
+        fmt = _detect_json_format(path, data)
+    if fmt == 'coco':
+        if not isinstance(data, (list, dict)):
+            _fail(path, f'is not COCO keypoints: got {_describe(data)}')
+        return _read_coco(path, data, track_id)
+    if fmt == 'mmpose':
+        return _read_mmpose(path, data, track_id)
+    if fmt == 'alphapose':
+        return _read_alphapose(path, data, track_id)
+    _fail(path, f'format {fmt!r} cannot be read from a JSON file')
