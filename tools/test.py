@@ -24,7 +24,8 @@ def parse_args(argv=None):
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--dump', type=str,
-                        help='dump the predictions (data samples as dicts) to this .pkl file')
+                        help='dump the predictions to this .pkl file: per video, each frame '
+                        'once (layout: docs/datasets.md, "Dumped predictions")')
     add_common_args(parser)
     return parser.parse_args(argv)
 
@@ -49,7 +50,7 @@ def main(argv=None):
             sys.exit(f'error: --dump must name a .pkl file, got {args.dump!r}')
         evaluators = cfg.test_evaluator
         evaluators = list(evaluators) if isinstance(evaluators, (list, tuple)) else [evaluators]
-        evaluators.append(dict(type='DumpResults', out_file_path=args.dump))
+        evaluators.append(dict(type='DumpLiftingResults', out_file_path=args.dump))
         cfg.test_evaluator = evaluators
     check_data_or_exit(cfg, ('test_dataloader', ), args.config)
     runner = Runner.from_cfg(cfg)

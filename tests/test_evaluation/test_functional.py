@@ -3,7 +3,8 @@ import math
 import pytest
 import torch
 
-from dualpose.evaluation.functional import mpjpe, mpjve, n_mpjpe, p_mpjpe
+from dualpose.evaluation.functional import (MPI_INF_3DHP_AUC_THRESHOLDS, accel_error, auc_3d,
+                                            mpjpe, mpjve, n_mpjpe, p_mpjpe, pck_3d)
 
 
 def _rotation(axis, angle):
@@ -119,3 +120,55 @@ def test_mpjve_time_dim_and_constant_offset():
 def test_mpjve_single_frame_is_empty():
     x = torch.zeros(1, 17, 3)
     assert mpjve(x, x).numel() == 0
+
+
+def test_accel_error_known_sequence():
+    # joint 0 of the prediction steps by (3, 4, 0) at frame 2 only: x = 0, 0, 5, 5 along that
+    # direction -> second differences at the centres 1, 2: +5, -5
+    target = torch.zeros(4, 2, 3)
+    pred = torch.zeros(4, 2, 3)
+    pred[2:, 0] += torch.tensor([3.0, 4.0, 0.0])
+    err = accel_error(pred, target)
+    assert err.shape == (2, )
+    torch.testing.assert_close(err, torch.tensor([2.5, 2.5]))  # mean over the 2 joints
+    # constant velocity has no acceleration error
+    t = torch.arange(6, dtype=torch.float64)[:, None, None]
+    moving = _pose(6, 17, 3, seed=2)
+    torch.testing.assert_close(accel_error(moving + 7.0 * t, moving), torch.zeros(4,
+                               dtype=torch.float64), atol=1e-9, rtol=0)
+    assert accel_error(pred[:2], target[:2]).numel() == 0
+    with pytest.raises(ValueError, match='before the joint'):
+        accel_error(pred, target, dim=-1)
+
+
+def _displaced(distances):
+    """One frame whose joint j is ``distances[j]`` away from the target, along x."""
+    target = torch.zeros(1, len(distances), 3, dtype=torch.float64)
+    pred = target.clone()
+    pred[0, :, 0] = torch.tensor(distances, dtype=torch.float64)
+    return pred, target
+
+
+def test_pck_and_auc_on_and_between_thresholds():
+    # on the thresholds (5, 100, 150) and just below or above them
+    dist = [0.0, 4.9, 5.0, 5.1, 50.0, 99.99, 100.0, 149.9, 150.0, 150.1, 200.0]
+    pred, target = _displaced(dist)
+    # strictly below 150: the first 8 joints
+    assert pck_3d(pred, target, 150.0).item() == pytest.approx(800 / 11)
+    # thresholds 0, 5, ..., 150 that each distance is strictly below:
+    # 0 -> 30, 4.9 -> 30, 5 -> 29, 5.1 -> 29, 50 -> 20, 99.99 -> 11, 100 -> 10, 149.9 -> 1,
+    # 150, 150.1, 200 -> 0: 160 of 11 * 31
+    assert len(MPI_INF_3DHP_AUC_THRESHOLDS) == 31
+    assert auc_3d(pred, target).item() == pytest.approx(100 * 160 / (11 * 31))
+    # perfect: PCK 100, AUC 30/31 (the threshold 0 never counts); 200 mm everywhere: 0, 0
+    zero, _ = _displaced([0.0] * 17)
+    assert pck_3d(zero, target[:, :1].expand(1, 17, 3)).item() == 100.0
+    assert auc_3d(zero, torch.zeros_like(zero)).item() == pytest.approx(100 * 30 / 31)
+    far, target17 = _displaced([200.0] * 17)
+    assert pck_3d(far, target17).item() == 0.0 and auc_3d(far, target17).item() == 0.0
+    # leading dimensions are kept; custom thresholds
+    both = torch.cat([zero, far])
+    assert pck_3d(both, torch.zeros_like(both)).tolist() == [100.0, 0.0]
+    assert auc_3d(far, target17, thresholds=[250.0]).item() == 100.0
+    with pytest.raises(ValueError, match='same shape'):
+        pck_3d(far, target17[:, :3])

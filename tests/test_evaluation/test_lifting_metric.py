@@ -192,3 +192,33 @@ def test_format_table():
     assert len({len(line) for line in lines[:3]}) == 1
     with pytest.raises(ValueError, match='cells'):
         format_table([['a']], ['x', 'y'])
+
+
+def test_invalid_frames_are_not_scored():
+    # frames 0..5; frame 2 invalid with a large error: not in mpjpe, and no velocity or
+    # acceleration step touching it
+    sample = _offset_sample('v', 'Walk', range(6), OFFSET)
+    sample['pred'][2, 1] += 100.0
+    sample['frame_valid'] = np.array([1, 1, 0, 1, 1, 1], dtype=bool)
+    res = _run(PoseLiftingMetric(metrics=['mpjpe', 'mpjve', 'accel']), [[sample]])
+    assert res['num_frames'] == 5
+    assert res['mpjpe'] == pytest.approx(2.5, abs=1e-4)
+    assert res['mpjve'] == pytest.approx(0.0, abs=1e-4)  # steps 0-1, 3-4, 4-5 only
+    assert res['accel'] == pytest.approx(0.0, abs=1e-4)  # centred on 4 only
+    sample['frame_valid'] = np.ones(4, dtype=bool)
+    with pytest.raises(ValueError, match='4 frame_valid flags for 6 frames'):
+        PoseLiftingMetric().process(None, [sample])
+
+
+def test_per_joint_table_per_action_then_mean():
+    # action A: joint 1 off by 5 mm; action B (three times the frames): joint 1 off by 10 mm
+    a = _offset_sample('va', 'A', range(0, 2), OFFSET)
+    b = _offset_sample('vb', 'B', range(10, 16), 2 * OFFSET)
+    metric = PoseLiftingMetric(metrics=['mpjpe'], per_joint=True)
+    metric.dataset_meta = dict(joint_names=['pelvis', 'knee'])
+    res = _run(metric, [[a, b]])
+    assert res['mpjpe_joint/pelvis'] == pytest.approx(0.0, abs=1e-5)
+    assert res['mpjpe_joint/knee'] == pytest.approx(7.5, abs=1e-4)  # (5 + 10) / 2
+    # without names from the metainfo the joints are numbered
+    res = _run(PoseLiftingMetric(metrics=['mpjpe'], per_joint=True), [[a]])
+    assert res['mpjpe_joint/joint_1'] == pytest.approx(5.0, abs=1e-4)

@@ -73,7 +73,12 @@ def test_test_scores_and_dumps(trained):
     assert 0 < mpjpe < 1000
     with open(dump, 'rb') as f:
         dumped = pickle.load(f)
-    assert len(dumped) > 0 and dumped[0]['pred'].shape == (9, 17, 3)
+    # per video, each frame once; millimetres next to the normalised prediction
+    assert dumped['format'] == 'dualpose-lifting-results' and len(dumped['videos']) > 0
+    video = next(iter(dumped['videos'].values()))
+    num_frames = len(video['frame_indices'])
+    assert num_frames >= 9 and video['pred'].shape == video['pred_mm'].shape == (num_frames, 17, 3)
+    assert video['gt_mm'].shape == (num_frames, 17, 3)
 
 
 def test_resume_matches_uninterrupted_run(trained):
