@@ -262,7 +262,9 @@ def _read_coco(path: str, data, track_id):
         for ann in anns:
             if 'keypoints' not in ann:
                 continue
-            where = f'annotation {ann.get("id")} (image {im["id"]})'
+            what = (f'entry {ann["id"] - 1}' if isinstance(data, list)
+                    else f'annotation {ann.get("id")}')
+            where = f'{what} (image {im["id"]})'
             insts.append(_flat_instance(path, where, ann['keypoints'], ann.get('score'),
                                         _track_id(ann.get('track_id')), visibility))
         frames.append((im.get('file_name', im['id']), insts))

@@ -1,0 +1,212 @@
+"""Lift a 2D keypoint file (one person's video) to 3D; write the result and pictures of it.
+
+    python demo/lift_keypoints.py demo/samples/synthetic_walking_coco17.json --fps 50
+
+Input: COCO keypoints (annotation file or detector results), MMPose predictions, AlphaPose
+results, or .npy/.npz (see ``dualpose/keypoints/readers.py``); COCO-17, Halpe-26 or H36M-17
+joints, converted to H36M-17. Output, in ``--out-dir`` (default ``work_dirs/demo``), named after
+the input file:
+
+    <name>_3d.npz / <name>_3d.json   root-relative 3D (T, 17, 3) in normalised screen units and
+                                     in pixels, the 2D input, confidences, which joints were
+                                     filled in, the units, the skeleton
+    <name>_frames.png                2D input and 3D skeleton for a few frames (--frames)
+    <name>.gif, <name>.mp4           animation, 2D input beside 3D (MP4 when OpenCV can write
+                                     it; --no-anim to skip)
+
+Every file is written under a temporary name and renamed only once all of them are complete:
+a failure leaves no partial output under the final names.
+"""
+import argparse
+import json
+import math
+import os
+import os.path as osp
+import sys
+import time
+
+import numpy as np
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+
+DEFAULT_CONFIG = 'configs/dualpose/synthetic/dualpose-tiny_synthetic-27f.py'
+DEFAULT_CHECKPOINT = 'demo/checkpoints/dualpose-tiny_synthetic-27f.pth'
+
+
+def parse_args(argv=None):
+    from dualpose.keypoints import FORMATS, JOINT_SETS
+    p = argparse.ArgumentParser(description='Lift 2D keypoints of one person to 3D')
+    p.add_argument('input', help='keypoint file (.json, .npy, .npz)')
+    p.add_argument('--config', default=osp.join(REPO_ROOT, DEFAULT_CONFIG),
+                   help=f'model config (default: {DEFAULT_CONFIG})')
+    p.add_argument('--checkpoint', default=osp.join(REPO_ROOT, DEFAULT_CHECKPOINT),
+                   help=f'model weights (default: {DEFAULT_CHECKPOINT}, trained on the '
+                        'SYNTHETIC data)')
+    p.add_argument('--out-dir', default='work_dirs/demo', help='output folder')
+    p.add_argument('--format', default='auto', choices=('auto', ) + FORMATS,
+                   help='input format (default: detected from the file)')
+    p.add_argument('--joints', choices=sorted(JOINT_SETS), default=None,
+                   help='joint set of the file (default: from the file or its joint count)')
+    p.add_argument('--converter', default=None,
+                   help='a registered keypoint converter type instead of --joints, e.g. '
+                        'Coco17ToH36m')
+    p.add_argument('--image-size', type=float, nargs=2, metavar=('W', 'H'),
+                   help='image size in pixels (needed when the file does not state it)')
+    p.add_argument('--track-id', type=int, default=None,
+                   help='the person to lift when the file has track ids')
+    p.add_argument('--frames', type=int, nargs='+', default=None,
+                   help='frames for the picture (default: 4 spread over the sequence)')
+    p.add_argument('--fps', type=float, default=30.0,
+                   help='frame rate of the input video, for the animation (default 30)')
+    p.add_argument('--anim-max-frames', type=int, default=250,
+                   help='animate every k-th frame so that at most this many are drawn (250)')
+    p.add_argument('--no-anim', action='store_true', help='skip the GIF/MP4 animation')
+    p.add_argument('--no-flip', action='store_true', help='no flip averaging')
+    p.add_argument('--stride', type=int, default=None,
+                   help='window step for long sequences (default: half a window)')
+    p.add_argument('--device', default='cpu', help='cpu or cuda:0')
+    p.add_argument('--no-progress', action='store_true', help='no progress bars')
+    return p.parse_args(argv)
+
+
+def _tmp(path: str, suffix: str = '') -> str:
+    return osp.join(osp.dirname(path), f'.{osp.basename(path)}.{os.getpid()}.tmp{suffix}')
+
+
+def _rounded(a: np.ndarray, digits: int = 5):
+    return np.round(np.asarray(a, dtype=np.float64), digits).tolist()
+
+
+def resolve_joint_set(args, seq) -> str:
+    from dualpose.keypoints import JOINT_SETS
+    if args.converter:
+        return args.converter
+    joint_set = args.joints or seq.joint_set
+    if joint_set is None:
+        raise ValueError(f'{seq.path}: cannot tell the joint set of {seq.keypoints.shape[1]} '
+                         f'joints; pass --joints ({", ".join(JOINT_SETS)})')
+    return joint_set
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    start = time.perf_counter()
+    tmp_files = {}
+    animation = None
+    try:
+        written = run(args, tmp_files)
+        animation = written.pop('_animation', None)
+        os.makedirs(args.out_dir, exist_ok=True)
+        for final, tmp in tmp_files.items():
+            os.replace(tmp, final)
+        if animation is not None:
+            animation.commit()
+    except BaseException as err:
+        for tmp in tmp_files.values():
+            if osp.exists(tmp):
+                os.remove(tmp)
+        if animation is not None:
+            animation.abort()
+        if not isinstance(err, (ValueError, KeyError, TypeError, OSError, RuntimeError)):
+            raise
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f'error: {message}', file=sys.stderr)
+        return 1
+    print(f'lifted {written["frames"]} frames in {time.perf_counter() - start:.1f} s; wrote:')
+    for path in written['files']:
+        print(f'  {path}')
+    return 0
+
+
+def run(args, tmp_files: dict) -> dict:
+    """Everything up to, not including, the renames into place. Fills ``tmp_files``
+    {final path: temporary path}; returns what was made."""
+    from dualpose.apis import inference_lifting, init_model
+    from dualpose.keypoints import H36M_JOINTS, build_converter, read_keypoints
+    from dualpose.visualization import (AnimationWriter, SkeletonAnimator, default_frames,
+                                        draw_lifting)
+    from tqdm import tqdm
+
+    seq = read_keypoints(args.input, args.format, args.track_id)
+    converter = build_converter(resolve_joint_set(args, seq))
+    image_size = tuple(args.image_size) if args.image_size else seq.image_size
+    if image_size is None:
+        raise ValueError(f'{args.input}: the file does not state the image size; pass '
+                         '--image-size W H (pixels of the video the keypoints come from)')
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(
+            f'checkpoint {args.checkpoint!r} does not exist. The shipped one is '
+            f'{DEFAULT_CHECKPOINT}; or train the tiny model with `bash tools/quickstart.sh` '
+            'and pass --checkpoint work_dirs/dualpose-tiny_synthetic-27f/epoch_8.pth')
+    model = init_model(args.config, args.checkpoint, device=args.device)
+    num_frames = len(seq)
+    frames = args.frames if args.frames is not None else default_frames(num_frames, 4)
+    bad = [f for f in frames if not 0 <= f < num_frames]
+    if bad:
+        raise ValueError(f'--frames {bad} out of range: the input has {num_frames} frames')
+    result = inference_lifting(model, seq.keypoints, image_size, seq.scores, converter,
+                               flip_test=not args.no_flip, stride=args.stride,
+                               progress=not args.no_progress)
+
+    meta = model.dataset_meta
+    links, flip_pairs = meta['skeleton_links'], meta['flip_pairs']
+    stem = osp.splitext(osp.basename(args.input))[0]
+    out = {k: osp.join(args.out_dir, f'{stem}{suffix}') for k, suffix in (
+        ('npz', '_3d.npz'), ('json', '_3d.json'), ('png', '_frames.png'), ('gif', '.gif'),
+        ('mp4', '.mp4'))}
+    os.makedirs(args.out_dir, exist_ok=True)
+
+    arrays = dict(
+        keypoints_3d=result.keypoints_3d, keypoints_3d_pixels=result.keypoints_3d_pixels(),
+        keypoints_2d=result.keypoints_2d, scores=result.scores, filled=result.filled,
+        image_size=np.asarray(result.image_size, dtype=np.float32),
+        frame_ids=np.asarray([str(f) for f in seq.frame_ids]),
+        joint_names=np.asarray(H36M_JOINTS), skeleton_links=np.asarray(links),
+        units=np.asarray(result.units))
+    tmp_files[out['npz']] = _tmp(out['npz'])
+    with open(tmp_files[out['npz']], 'wb') as f:
+        np.savez(f, **arrays)
+    record = dict(
+        input=args.input, format=seq.source_format, joint_set=str(converter.source),
+        converter=type(converter).__name__, config=args.config, checkpoint=args.checkpoint,
+        image_size=list(result.image_size), num_frames=num_frames, units=result.units,
+        joint_names=list(H36M_JOINTS), skeleton_links=[list(x) for x in links],
+        root_index=result.root_index, frame_ids=[str(f) for f in seq.frame_ids],
+        keypoints_3d=_rounded(result.keypoints_3d),
+        keypoints_3d_pixels=_rounded(result.keypoints_3d_pixels(), 2),
+        keypoints_2d=_rounded(result.keypoints_2d, 2), scores=_rounded(result.scores, 3),
+        filled=result.filled.astype(int).tolist())
+    tmp_files[out['json']] = _tmp(out['json'])
+    with open(tmp_files[out['json']], 'w') as f:
+        json.dump(record, f, separators=(',', ':'))
+
+    import cv2
+    picture = draw_lifting(links, flip_pairs, pred=result.keypoints_3d,
+                           inputs_2d=result.keypoints_2d, frames=frames,
+                           title=f'{osp.basename(args.input)}: 2D input and lifted 3D')
+    tmp_files[out['png']] = _tmp(out['png'], '.png')
+    if not cv2.imwrite(tmp_files[out['png']], np.ascontiguousarray(picture[..., ::-1])):
+        raise RuntimeError(f'could not write {out["png"]}')
+
+    made = {'frames': num_frames, 'files': [out['npz'], out['json'], out['png']]}
+    if not args.no_anim:
+        step = max(1, math.ceil(num_frames / max(args.anim_max_frames, 1)))
+        animator = SkeletonAnimator(result.keypoints_2d, result.keypoints_3d, links, flip_pairs,
+                                    undetected=result.filled, title=osp.basename(args.input))
+        writer = AnimationWriter(out['gif'], out['mp4'], fps=min(args.fps / step, 50.0))
+        made['_animation'] = writer
+        try:
+            for t in tqdm(range(0, num_frames, step), desc='drawing', unit='frame',
+                          disable=args.no_progress):
+                writer.add(animator.render(t))
+            made['files'] += list(writer.close())
+        except BaseException:
+            writer.abort()
+            raise
+    return made
+
+
+if __name__ == '__main__':
+    sys.exit(main())
