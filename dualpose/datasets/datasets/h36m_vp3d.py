@@ -57,6 +57,38 @@ def _check_symmetry(path: str, metadata, flip_pairs: Sequence, num_joints: int) 
                          'another order (e.g. COCO), expected the H36M-17 order')
 
 
+def load_vp3d_2d(path_2d: str, flip_pairs: Optional[Sequence] = None) -> dict:
+    """``positions_2d`` of a VideoPose3D 2D file, its ``metadata`` checked against the
+    skeleton's ``flip_pairs``."""
+    raw_2d = load_npz(path_2d, VP3D_HINT)
+    data_2d = npz_dict(path_2d, raw_2d, 'positions_2d', _LAYOUT_2D)
+    _check_symmetry(path_2d, raw_2d.get('metadata'), flip_pairs, len(H36M_32_TO_17))
+    return data_2d
+
+
+def vp3d_views(path_2d: str, data_2d: dict, subject: str, action: str) -> List[np.ndarray]:
+    """The four (N, 17, 2) pixel arrays of one action, in the order of ``H36M_CAMERA_IDS``."""
+    if subject not in data_2d:
+        raise KeyError(f'{path_2d!r}: positions_2d has no subject {subject!r} (it has '
+                       f'{sorted(data_2d)})')
+    if action not in data_2d[subject]:
+        raise KeyError(f"{path_2d!r}: positions_2d['{subject}'] lacks action {action!r} (it "
+                       f'has {sorted(data_2d[subject])})')
+    per_camera = data_2d[subject][action]
+    if len(per_camera) != len(H36M_CAMERA_IDS):
+        raise ValueError(f"{path_2d!r}: positions_2d['{subject}']['{action}'] holds "
+                         f'{len(per_camera)} arrays, expected one per camera '
+                         f'({len(H36M_CAMERA_IDS)}: {list(H36M_CAMERA_IDS)})')
+    views = []
+    for cam_index, kp2d in enumerate(per_camera):
+        kp2d = np.asarray(kp2d, dtype=np.float64)
+        if kp2d.ndim != 3 or kp2d.shape[1:] != (17, 2):
+            raise ValueError(f"{path_2d!r}: positions_2d['{subject}']['{action}'][{cam_index}] "
+                             f'has shape {kp2d.shape}, expected (N, 17, 2): H36M-17 pixels')
+        views.append(kp2d)
+    return views
+
+
 def read_vp3d_h36m(path_3d: str, path_2d: Optional[str], subjects: Sequence[str],
                    root_index: int = 0, flip_pairs: Optional[Sequence] = None,
                    use_gt_2d: bool = False, positions_unit: str = 'm') -> Dict[str, np.ndarray]:
@@ -94,9 +126,7 @@ def read_vp3d_h36m(path_3d: str, path_2d: Optional[str], subjects: Sequence[str]
     if not use_gt_2d:
         if not path_2d:
             raise ValueError('a 2D file (ann_file_2d) is needed unless use_gt_2d=True')
-        raw_2d = load_npz(path_2d, VP3D_HINT)
-        data_2d = npz_dict(path_2d, raw_2d, 'positions_2d', _LAYOUT_2D)
-        _check_symmetry(path_2d, raw_2d.get('metadata'), flip_pairs, len(H36M_32_TO_17))
+        data_2d = load_vp3d_2d(path_2d, flip_pairs)
     subjects = [_as_subject(s) for s in subjects]
     for path, data, key in ((path_3d, data_3d, 'positions_3d'),
                             (path_2d, data_2d, 'positions_2d')):
@@ -126,15 +156,7 @@ def read_vp3d_h36m(path_3d: str, path_2d: Optional[str], subjects: Sequence[str]
             world *= to_mm
             n = len(world)
             if data_2d is not None:
-                if action not in data_2d[subject]:
-                    raise KeyError(f"{path_2d!r}: positions_2d['{subject}'] lacks action "
-                                   f"{action!r} that {path_3d!r} has (it has "
-                                   f'{sorted(data_2d[subject])})')
-                per_camera = data_2d[subject][action]
-                if len(per_camera) != len(H36M_CAMERA_IDS):
-                    raise ValueError(f"{path_2d!r}: positions_2d['{subject}']['{action}'] holds "
-                                     f'{len(per_camera)} arrays, expected one per camera '
-                                     f'({len(H36M_CAMERA_IDS)}: {list(H36M_CAMERA_IDS)})')
+                views = vp3d_views(path_2d, data_2d, subject, action)
             for cam_index, camera_id in enumerate(H36M_CAMERA_IDS):
                 camera = h36m_camera(subject, camera_id)
                 cam = world_to_camera(world, camera)
@@ -142,10 +164,7 @@ def read_vp3d_h36m(path_3d: str, path_2d: Optional[str], subjects: Sequence[str]
                     kp2d = project_to_pixels(cam, camera)
                 else:
                     key2 = f"positions_2d['{subject}']['{action}'][{cam_index}]"
-                    kp2d = np.asarray(per_camera[cam_index], dtype=np.float64)
-                    if kp2d.ndim != 3 or kp2d.shape[1:] != (17, 2):
-                        raise ValueError(f'{path_2d!r}: {key2} has shape {kp2d.shape}, '
-                                         'expected (N, 17, 2): H36M-17 pixels')
+                    kp2d = views[cam_index]
                     if len(kp2d) < n:
                         raise ValueError(f'{path_2d!r}: {key2} has {len(kp2d)} frames, fewer '
                                          f'than the {n} of {key3} in {path_3d!r}')
