@@ -1,9 +1,12 @@
 """Evaluate a checkpoint on a config's test split.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--dump results.pkl]
+                         [--show-dir DIR [--show-max N]]
                          [--cfg-options key=value ...] [--launcher pytorch]
 
 Prints the per-action table and writes the metrics to <work-dir>/<timestamp>/test_metrics.json.
+With --show-dir, pictures of a sample of test clips (2D input, predicted and ground-truth 3D
+side by side) are saved there as PNG files.
 """
 import argparse
 import json
@@ -26,6 +29,11 @@ def parse_args(argv=None):
     parser.add_argument('--dump', type=str,
                         help='dump the predictions to this .pkl file: per video, each frame '
                         'once (layout: docs/datasets.md, "Dumped predictions")')
+    parser.add_argument('--show-dir', type=str,
+                        help='save pictures of a sample of test clips (2D input, predicted '
+                        'and ground-truth 3D) to this folder')
+    parser.add_argument('--show-max', type=int, default=16,
+                        help='how many clips --show-dir draws, spread over the test set (16)')
     add_common_args(parser)
     return parser.parse_args(argv)
 
@@ -52,6 +60,11 @@ def main(argv=None):
         evaluators = list(evaluators) if isinstance(evaluators, (list, tuple)) else [evaluators]
         evaluators.append(dict(type='DumpLiftingResults', out_file_path=args.dump))
         cfg.test_evaluator = evaluators
+    if args.show_dir is not None:
+        if args.show_max < 1:
+            sys.exit(f'error: --show-max must be >= 1, got {args.show_max}')
+        cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [dict(
+            type='LiftingVisualizationHook', out_dir=args.show_dir, max_samples=args.show_max)]
     check_data_or_exit(cfg, ('test_dataloader', ), args.config)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()

@@ -19,7 +19,8 @@ class LiftingVisualizationHook(Hook):
     ``max_samples`` per run (``interval=None`` spreads them over the whole dataloader). With
     ``out_dir`` they are written there as PNG files; without, they go to the runner's
     visualiser backends (files of ``LocalVisBackend``, TensorBoard with
-    ``TensorboardVisBackend``), named ``test_sample`` / ``val_sample``.
+    ``TensorboardVisBackend``), named ``val_sample_<k>`` / ``test_sample_<k>`` at the current
+    training iteration, so validation pictures of successive epochs line up in TensorBoard.
 
     Training: with ``train_interval > 0``, every ``train_interval`` iterations the first clip
     of the batch is predicted (eval mode, no gradient) and sent to the backends as
@@ -96,7 +97,7 @@ class LiftingVisualizationHook(Hook):
             write_image(path, img)
             self.saved.append(path)
         else:
-            runner.visualizer.add_image(f'{tag}_sample', img, step=self._count)
+            runner.visualizer.add_image(f'{tag}_sample_{self._count}', img, step=runner.iter)
         self._count += 1
 
     # ----------------------------------------------------------------------- test / val
