@@ -29,8 +29,9 @@ if REPO_ROOT not in sys.path:
 
 from dualpose.keypoints.converters import COCO17_JOINTS  # noqa: E402
 
-DEFAULT_OUT = osp.join(REPO_ROOT, 'demo', 'samples', 'synthetic_walking_coco17.json')
-DEFAULT_RESULTS = osp.join(REPO_ROOT, 'demo', 'samples', 'synthetic_walking_coco17_results.json')
+SAMPLES = osp.join(REPO_ROOT, 'demo', 'samples')
+DEFAULT_OUT = osp.join(SAMPLES, 'synthetic_walking_coco17.json')
+DEFAULT_RESULTS = osp.join(SAMPLES, 'synthetic_walking_coco17_results.json')
 
 # COCO-17 joint <- H36M-17 joint, for the joints both layouts have
 _COCO_FROM_H36M = {0: 9, 5: 11, 6: 14, 7: 12, 8: 15, 9: 13, 10: 16, 11: 4, 12: 1, 13: 5,

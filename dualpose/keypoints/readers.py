@@ -227,7 +227,8 @@ def _read_coco(path: str, data, track_id):
                             f'and "keypoints"), got {_describe(r)}')
         image_ids = sorted({r['image_id'] for r in results}, key=_natural_key)
         dataset = dict(images=[dict(id=i) for i in image_ids],
-                       annotations=[dict(r, id=k + 1, category_id=1) for k, r in enumerate(results)],
+                       annotations=[dict(r, id=k + 1, category_id=1)
+                                    for k, r in enumerate(results)],
                        categories=[dict(id=1, name='person')])
         visibility = False
     else:

@@ -230,3 +230,22 @@ def test_init_model_reads_window_and_skeleton(model):
     assert model.dataset_meta['num_joints'] == 17 and model.dataset_meta['root_index'] == 0
     with pytest.raises(FileNotFoundError, match='nope.py'):
         init_model('nope.py')
+
+
+def test_published_checkpoint_keeps_only_weights_and_loads(model, tmp_path):
+    from tests.conftest import load_tool
+    publish = load_tool('tools/misc/publish_model.py')
+    train_ckpt = dict(state_dict=model.state_dict(), optimizer={'state': {}, 'param_groups': []},
+                      message_hub={'log': 1}, meta=dict(epoch=3, iter=30, seed=0, hook_msgs={}))
+    torch.save(train_ckpt, tmp_path / 'epoch_3.pth')
+    assert publish.main([str(tmp_path / 'epoch_3.pth'), str(tmp_path / 'pub.pth'),
+                         '--note', 'tiny']) == 0
+    pub = torch.load(tmp_path / 'pub.pth', weights_only=False)
+    assert sorted(pub) == ['meta', 'state_dict']
+    assert pub['meta'] == dict(epoch=3, iter=30, seed=0, source='epoch_3.pth', note='tiny')
+    loaded = init_model(CONFIG, str(tmp_path / 'pub.pth'), cfg_options=TINY)
+    for k, v in model.state_dict().items():
+        torch.testing.assert_close(loaded.state_dict()[k], v)
+    (tmp_path / 'plain.pth').write_bytes(b'')
+    assert publish.main([str(tmp_path / 'plain.pth'), str(tmp_path / 'x.pth')]) == 1
+    assert not (tmp_path / 'x.pth').exists()
