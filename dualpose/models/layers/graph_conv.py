@@ -50,7 +50,8 @@ class SkeletonGraphConv(_GraphConvBase):
         if v.shape[2] != self.num_joints:
             raise ValueError(f'SkeletonGraphConv was built for {self.num_joints} joints but got '
                              f'input of shape {tuple(x.shape)} (B, T, J, C)')
-        return torch.einsum('ij,btjc->btic', self.adj.to(v.dtype), v)
+        # (J, J) @ (B, T, J, C): a batched matmul over the (B*T, J, C) view, no copy of v
+        return torch.matmul(self.adj.to(v.dtype), v)
 
 
 def banded_adjacency(num_frames: int) -> torch.Tensor:

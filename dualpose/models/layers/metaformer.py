@@ -14,15 +14,21 @@ class MetaFormerBlock(nn.Module):
         mlp_ratio (float): MLP hidden ratio.
         drop_path (float): stochastic depth rate.
         layer_scale_init (float | None): initial layer scale (1e-5); None disables it.
+        fold_layer_scale (bool): hand the layer scale to branches that fold it into their
+            last linear layer (``takes_out_scale``: attention, MLP), which saves a pass over
+            the tokens and an activation per branch; False multiplies the branch output (the
+            reference). Both compute the same block.
     """
 
     def __init__(self, dim: int, mixer: nn.Module, mlp_ratio: float = 4.0, drop: float = 0.0,
-                 drop_path: float = 0.0, layer_scale_init: float = 1e-5):
+                 drop_path: float = 0.0, layer_scale_init: float = 1e-5,
+                 fold_layer_scale: bool = True):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim)
         self.mixer = mixer
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = Mlp(dim, mlp_ratio, drop)
+        self.fold_layer_scale = fold_layer_scale
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         if layer_scale_init is None:
             self.ls1 = self.ls2 = None
@@ -30,8 +36,14 @@ class MetaFormerBlock(nn.Module):
             self.ls1 = nn.Parameter(torch.full((dim,), float(layer_scale_init)))
             self.ls2 = nn.Parameter(torch.full((dim,), float(layer_scale_init)))
 
+    def _branch(self, fn: nn.Module, x: torch.Tensor, scale) -> torch.Tensor:
+        """``scale * fn(x)``."""
+        if scale is None:
+            return fn(x)
+        if self.fold_layer_scale and getattr(fn, 'takes_out_scale', False):
+            return fn(x, out_scale=scale)
+        return scale * fn(x)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.mixer(self.norm1(x))
-        x = x + self.drop_path(y if self.ls1 is None else self.ls1 * y)
-        y = self.mlp(self.norm2(x))
-        return x + self.drop_path(y if self.ls2 is None else self.ls2 * y)
+        x = x + self.drop_path(self._branch(self.mixer, self.norm1(x), self.ls1))
+        return x + self.drop_path(self._branch(self.mlp, self.norm2(x), self.ls2))

@@ -39,14 +39,19 @@ class TransformerStream(BaseStream):
 
     Args:
         num_heads (int): attention heads (8).
-        use_sdpa (bool): fused ``scaled_dot_product_attention`` (True) or the explicit math.
+        attn_impl (str): how attention is computed: ``'sdpa'`` (default,
+            ``F.scaled_dot_product_attention``), ``'math'`` (the explicit reference) or
+            ``'fused'`` (the optional CUDA kernel, :mod:`dualpose.ops`; falls back to
+            ``'sdpa'`` with a log line when CUDA or its build is missing).
+        use_sdpa (bool, optional): the older switch (True = ``'sdpa'``, False = ``'math'``).
     """
 
     def __init__(self, dim: int, num_heads: int = 8, qkv_bias: bool = True,
-                 attn_drop: float = 0.0, use_sdpa: bool = True, **kwargs):
+                 attn_drop: float = 0.0, attn_impl: Optional[str] = None,
+                 use_sdpa: Optional[bool] = None, **kwargs):
         super().__init__(dim, **kwargs)
         attn = dict(num_heads=num_heads, qkv_bias=qkv_bias, attn_drop=attn_drop,
-                    use_sdpa=use_sdpa)
+                    attn_impl=attn_impl, use_sdpa=use_sdpa)
         self.spatial = self._metaformer(SpatialAttention(dim, **attn))
         self.temporal = self._metaformer(TemporalAttention(dim, **attn))
 

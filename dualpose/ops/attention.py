@@ -1,0 +1,163 @@
+"""Optional fused CUDA attention: ``softmax(q k^T / sqrt(d)) v`` in one kernel.
+
+The kernel (``csrc/fused_attention_kernel.cu``) is compiled with
+``torch.utils.cpp_extension.load`` the first time ``attn_impl='fused'`` meets a CUDA tensor
+(the build is cached in torch's extension folder, ``TORCH_EXTENSIONS_DIR``), so nothing is
+compiled unless asked for. It covers the short sequences of this model (J = 17 joints,
+T <= a few hundred frames), head dim <= 64, float32 / float16 / bfloat16, forward only: the
+backward recomputes the reference math under autograd (``FusedAttentionFunction``), which
+materialises the (N, N) attention matrix for the backward only.
+
+Whenever CUDA, the build or the inputs do not fit, :func:`fused_attention` falls back to
+``F.scaled_dot_product_attention`` and says so once in the log; the first call that runs the
+kernel says so too.
+"""
+import logging
+import os.path as osp
+from typing import Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.logging import print_log
+
+MAX_HEAD_DIM = 64
+SUPPORTED_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
+_CSRC = osp.join(osp.dirname(osp.abspath(__file__)), 'csrc')
+_SOURCES = ('fused_attention.cpp', 'fused_attention_kernel.cu')
+
+
+class _BuildState:
+    """The result of the one build attempt of a process."""
+    tried = False
+    module = None
+    error: Optional[str] = None
+
+
+_logged = set()
+
+
+def _log_once(msg: str, level: int = logging.INFO) -> None:
+    if msg not in _logged:
+        _logged.add(msg)
+        print_log(msg, logger='current', level=level)
+
+
+def _compile_extension():
+    """JIT-compile the extension (minutes the first time; cached afterwards)."""
+    from torch.utils.cpp_extension import load
+    return load(name='dualpose_fused_attention',
+                sources=[osp.join(_CSRC, s) for s in _SOURCES],
+                extra_cuda_cflags=['-O3', '--use_fast_math'],
+                verbose=False)
+
+
+def load_extension():
+    """Return the compiled extension, building it on the first call, or None when CUDA or
+    the build is missing (:func:`build_error` then says why). Tried once per process."""
+    if not _BuildState.tried:
+        _BuildState.tried = True
+        if not torch.cuda.is_available():
+            _BuildState.error = 'CUDA is not available'
+        else:
+            try:
+                _BuildState.module = _compile_extension()
+            except Exception as err:  # no nvcc, compiler error, ...: fall back, say why
+                first_line = str(err).strip().splitlines()[0] if str(err).strip() else ''
+                _BuildState.error = f'the build failed ({type(err).__name__}: {first_line})'
+    return _BuildState.module
+
+
+def build_error() -> Optional[str]:
+    """Why the extension is unavailable (None when it loaded or was never tried)."""
+    return _BuildState.error
+
+
+def unsupported_reason(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                       dropout_p: float = 0.0) -> Optional[str]:
+    """Why the kernel cannot take these inputs, or None when it can. Checks the inputs
+    before the build, so CPU tensors never trigger a compile."""
+    if not (q.is_cuda and k.is_cuda and v.is_cuda):
+        return f'inputs are on {q.device.type}, the kernel needs CUDA tensors'
+    if q.shape != k.shape or q.shape != v.shape:
+        return f'q, k, v shapes differ ({tuple(q.shape)}, {tuple(k.shape)}, {tuple(v.shape)})'
+    if q.shape[-1] > MAX_HEAD_DIM:
+        return f'head dim {q.shape[-1]} > {MAX_HEAD_DIM}'
+    if q.dtype not in SUPPORTED_DTYPES or k.dtype != q.dtype or v.dtype != q.dtype:
+        return f'dtype {q.dtype} is not one of float32, float16, bfloat16'
+    if dropout_p > 0:
+        return 'attention dropout is not implemented in the kernel'
+    if load_extension() is None:
+        return build_error()
+    return None
+
+
+class FusedAttentionFunction(torch.autograd.Function):
+    """Forward: the CUDA kernel. Backward: recompute the reference math in float32 under
+    autograd and differentiate it (no gradient kernel is written)."""
+
+    @staticmethod
+    def forward(ctx, q, k, v):
+        ctx.save_for_backward(q, k, v)
+        shape = q.shape
+        n, d = shape[-2], shape[-1]
+        out = load_extension().forward(q.reshape(-1, n, d), k.reshape(-1, n, d),
+                                       v.reshape(-1, n, d), d ** -0.5)
+        return out.view(shape)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        from dualpose.models.layers.attention import attention_math
+        q, k, v = ctx.saved_tensors
+        with torch.enable_grad():
+            inputs = [t.detach().float().requires_grad_() for t in (q, k, v)]
+            out = attention_math(*inputs)
+            grads = torch.autograd.grad(out, inputs, grad_out.float())
+        return tuple(g.to(t.dtype) for g, t in zip(grads, (q, k, v)))
+
+
+def fused_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                    dropout_p: float = 0.0) -> torch.Tensor:
+    """``softmax(q k^T / sqrt(d)) v`` for (..., N, D) tensors with the fused kernel, or
+    ``F.scaled_dot_product_attention`` when the kernel cannot run (logged once per reason)."""
+    reason = unsupported_reason(q, k, v, dropout_p)
+    if reason is not None:
+        _log_once(f"attention: attn_impl='fused' falls back to PyTorch "
+                  f'scaled_dot_product_attention: {reason}', logging.WARNING)
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
+    _log_once("attention: attn_impl='fused' runs the CUDA kernel dualpose_fused_attention "
+              '(forward; the backward recomputes the PyTorch reference)')
+    return FusedAttentionFunction.apply(q, k, v)
+
+
+def tiled_online_softmax_reference(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                                   tile: int = 32) -> torch.Tensor:
+    """The kernel's algorithm in PyTorch, for reading and for testing it without a GPU:
+    keys in tiles of ``tile``, a running row max ``m`` and sum ``l``, earlier partial sums
+    rescaled by ``exp(m_old - m_new)`` whenever the max grows. (..., N, D) -> (..., N, D)."""
+    q = q.float() * q.shape[-1] ** -0.5
+    k, v = k.float(), v.float()
+    n = k.shape[-2]
+    row_max = torch.full(q.shape[:-1], float('-inf'), dtype=torch.float32, device=q.device)
+    row_sum = torch.zeros_like(row_max)
+    acc = torch.zeros_like(q)
+    for start in range(0, n, tile):
+        scores = q @ k[..., start:start + tile, :].transpose(-1, -2)
+        new_max = torch.maximum(row_max, scores.amax(dim=-1))
+        p = (scores - new_max.unsqueeze(-1)).exp()
+        correction = (row_max - new_max).exp()
+        row_sum = row_sum * correction + p.sum(dim=-1)
+        acc = acc * correction.unsqueeze(-1) + p @ v[..., start:start + tile, :]
+        row_max = new_max
+    return acc / row_sum.unsqueeze(-1)
+
+
+def fused_attention_status(device: Optional[torch.device] = None) -> Tuple[bool, str]:
+    """(usable, message) for ``attn_impl='fused'`` on ``device`` (default: CUDA if present).
+    Builds the extension when CUDA is present."""
+    device = torch.device(device if device is not None else
+                          ('cuda' if torch.cuda.is_available() else 'cpu'))
+    if device.type != 'cuda':
+        return False, f'device {device} is not CUDA: PyTorch SDPA runs instead'
+    if load_extension() is None:
+        return False, f'{build_error()}: PyTorch SDPA runs instead'
+    return True, 'the CUDA kernel dualpose_fused_attention runs'

@@ -1,0 +1,183 @@
+"""The optional fused CUDA attention: fallback selection, log lines, build-missing path (CPU)
+and agreement with the reference math (GPU only; skipped without one)."""
+import logging
+from types import SimpleNamespace
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.logging import MMLogger
+
+import dualpose.ops.attention as fa
+from dualpose.models.layers import TemporalAttention
+from dualpose.models.layers.attention import attention_math
+
+requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
+
+
+class _Records(logging.Handler):
+
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def log_lines():
+    """Messages the op logs through mmengine's current logger, with a fresh once-only log and
+    a fresh build state (restored afterwards)."""
+    logger = MMLogger.get_current_instance()
+    handler = _Records()
+    logger.addHandler(handler)
+    saved = (set(fa._logged), fa._BuildState.tried, fa._BuildState.module, fa._BuildState.error)
+    fa._logged.clear()
+    yield handler.messages
+    logger.removeHandler(handler)
+    fa._logged.clear()
+    fa._logged.update(saved[0])
+    fa._BuildState.tried, fa._BuildState.module, fa._BuildState.error = saved[1:]
+
+
+@pytest.fixture
+def fresh_build(monkeypatch):
+    monkeypatch.setattr(fa._BuildState, 'tried', False)
+    monkeypatch.setattr(fa._BuildState, 'module', None)
+    monkeypatch.setattr(fa._BuildState, 'error', None)
+
+
+@pytest.mark.parametrize('n', [1, 17, 31, 32, 33, 70])
+@pytest.mark.parametrize('d', [16, 64])
+def test_kernel_algorithm_matches_reference(n, d):
+    """The tiled online softmax the kernel runs, in PyTorch, equals the reference."""
+    torch.manual_seed(0)
+    q, k, v = torch.randn(3, 2, 3, n, d)
+    torch.testing.assert_close(fa.tiled_online_softmax_reference(q, k, v),
+                               attention_math(q, k, v), rtol=1e-5, atol=1e-5)
+
+
+def test_cpu_inputs_fall_back_to_sdpa_and_log_once(log_lines):
+    torch.manual_seed(0)
+    q, k, v = torch.randn(3, 2, 4, 9, 8)
+    out = fa.fused_attention(q, k, v)
+    fa.fused_attention(q, k, v)
+    torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v))
+    falls = [m for m in log_lines if 'falls back' in m]
+    assert len(falls) == 1
+    assert "attn_impl='fused' falls back to PyTorch scaled_dot_product_attention" in falls[0]
+    assert 'CUDA tensors' in falls[0]
+
+
+def test_cpu_inputs_do_not_trigger_a_build(monkeypatch, fresh_build):
+    def boom():
+        raise AssertionError('must not compile for CPU inputs')
+    monkeypatch.setattr(fa, '_compile_extension', boom)
+    q = torch.randn(1, 1, 5, 4)
+    fa.fused_attention(q, q, q)
+    assert fa._BuildState.tried is False
+
+
+def test_no_cuda_means_no_build(monkeypatch, fresh_build):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    monkeypatch.setattr(fa, '_compile_extension',
+                        lambda: pytest.fail('must not compile without CUDA'))
+    assert fa.load_extension() is None
+    assert fa.build_error() == 'CUDA is not available'
+    ok, msg = fa.fused_attention_status('cpu')
+    assert not ok and 'PyTorch SDPA runs instead' in msg
+
+
+def test_failed_build_is_reported_tried_once_and_falls_back(monkeypatch, fresh_build, log_lines):
+    calls = []
+
+    def failing_build():
+        calls.append(1)
+        raise RuntimeError('Error building extension: nvcc not found\nmore detail')
+
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(fa, '_compile_extension', failing_build)
+    # stand-ins for CUDA tensors: the selection reads device, shape and dtype only
+    fake = SimpleNamespace(is_cuda=True, shape=torch.Size([2, 17, 16]), dtype=torch.float32)
+    reason = fa.unsupported_reason(fake, fake, fake)
+    assert reason == 'the build failed (RuntimeError: Error building extension: nvcc not found)'
+    assert fa.unsupported_reason(fake, fake, fake) == reason
+    assert len(calls) == 1  # tried once per process
+    ok, msg = fa.fused_attention_status('cuda')
+    assert not ok and 'nvcc not found' in msg
+
+    # the attention call then runs SDPA and says why, once
+    monkeypatch.setattr(fa, 'unsupported_reason', lambda *a, **k: reason)
+    q, k, v = torch.randn(3, 1, 2, 6, 4)
+    torch.testing.assert_close(fa.fused_attention(q, k, v), F.scaled_dot_product_attention(q, k, v))
+    fa.fused_attention(q, k, v)
+    assert sum('nvcc not found' in m for m in log_lines) == 1
+
+
+@pytest.mark.parametrize('kwargs, expected', [
+    (dict(shape=torch.Size([2, 9, 80])), 'head dim 80 > 64'),
+    (dict(dtype=torch.float64), 'dtype torch.float64'),
+])
+def test_unsupported_inputs_are_named(kwargs, expected, monkeypatch, fresh_build):
+    monkeypatch.setattr(fa, 'load_extension', lambda: object())
+    base = dict(is_cuda=True, shape=torch.Size([2, 9, 16]), dtype=torch.float32)
+    fake = SimpleNamespace(**{**base, **kwargs})
+    assert expected in fa.unsupported_reason(fake, fake, fake)
+    ok = SimpleNamespace(**base)
+    assert fa.unsupported_reason(ok, ok, ok) is None
+    assert 'dropout' in fa.unsupported_reason(ok, ok, ok, dropout_p=0.1)
+
+
+def test_attention_module_with_fused_impl_runs_on_cpu(log_lines):
+    torch.manual_seed(0)
+    fused = TemporalAttention(16, num_heads=4, attn_impl='fused').eval()
+    ref = TemporalAttention(16, num_heads=4, attn_impl='math').eval()
+    ref.load_state_dict(fused.state_dict())
+    x = torch.randn(2, 12, 5, 16)
+    torch.testing.assert_close(fused(x), ref(x), rtol=1e-5, atol=1e-6)
+    assert any('falls back' in m for m in log_lines)
+
+
+# ---------------------------------------------------------------- GPU: the kernel itself
+@requires_cuda
+@pytest.mark.parametrize('shape', [
+    (17 * 8, 243, 16),   # temporal attention of the B model, batch 1: (B*J*H, T, D)
+    (243 * 8, 17, 16),   # spatial attention of the B model, batch 1: (B*T*H, J, D)
+    (4, 1, 8), (3, 33, 64), (2, 300, 40), (5, 32, 1),
+])
+@pytest.mark.parametrize('dtype, tol', [(torch.float32, 1e-5), (torch.bfloat16, 2e-2),
+                                        (torch.float16, 2e-3)])
+def test_kernel_matches_reference_on_gpu(shape, dtype, tol, log_lines):
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(*shape, device='cuda') for _ in range(3))
+    ref = attention_math(q.double(), k.double(), v.double())
+    out = fa.fused_attention(q.to(dtype), k.to(dtype), v.to(dtype))
+    assert out.dtype == dtype and out.shape == q.shape
+    torch.testing.assert_close(out.double(), ref, rtol=tol, atol=tol)
+    assert any('runs the CUDA kernel' in m for m in log_lines), log_lines
+
+
+@requires_cuda
+def test_kernel_gradients_match_reference_on_gpu():
+    torch.manual_seed(0)
+    base = [torch.randn(2, 8, 50, 16, device='cuda') for _ in range(3)]
+    grads = []
+    for fn in (fa.fused_attention, attention_math):
+        inputs = [t.clone().requires_grad_() for t in base]
+        out = fn(*inputs)
+        out.backward(torch.ones_like(out))
+        grads.append([out.detach()] + [t.grad for t in inputs])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+@requires_cuda
+def test_attention_module_fused_matches_sdpa_on_gpu():
+    torch.manual_seed(0)
+    fused = TemporalAttention(128, num_heads=8, attn_impl='fused').cuda().eval()
+    ref = TemporalAttention(128, num_heads=8, attn_impl='sdpa').cuda().eval()
+    ref.load_state_dict(fused.state_dict())
+    x = torch.randn(2, 243, 17, 128, device='cuda')
+    with torch.no_grad():
+        torch.testing.assert_close(fused(x), ref(x), rtol=1e-4, atol=1e-4)
