@@ -185,7 +185,8 @@ def run(args, tmp_files: dict) -> dict:
     import cv2
     picture = draw_lifting(links, flip_pairs, pred=result.keypoints_3d,
                            inputs_2d=result.keypoints_2d, frames=frames,
-                           title=f'{osp.basename(args.input)}: 2D input and lifted 3D')
+                           title=f'{osp.basename(args.input)}: 2D input and lifted 3D',
+                           panel_inches=2.8, frames_as_columns=True)
     tmp_files[out['png']] = _tmp(out['png'], '.png')
     if not cv2.imwrite(tmp_files[out['png']], np.ascontiguousarray(picture[..., ::-1])):
         raise RuntimeError(f'could not write {out["png"]}')

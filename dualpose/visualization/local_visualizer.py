@@ -48,8 +48,10 @@ def default_frames(num_frames: int, count: int = 3) -> list:
 
 def draw_lifting(links, flip_pairs=(), pred=None, gt=None, inputs_2d=None,
                  frames: Optional[Sequence[int]] = None, title: str = '',
-                 panel_inches: float = 2.6, dpi: int = 80) -> np.ndarray:
-    """One row per chosen frame: [2D input] [predicted 3D] [ground-truth 3D].
+                 panel_inches: float = 2.6, dpi: int = 80,
+                 frames_as_columns: bool = False) -> np.ndarray:
+    """One row per chosen frame: [2D input] [predicted 3D] [ground-truth 3D] (with
+    ``frames_as_columns``, one column per frame and a row per kind of panel).
 
     Args:
         links / flip_pairs: the skeleton (metainfo ``skeleton_links`` / ``flip_pairs``).
@@ -78,16 +80,17 @@ def draw_lifting(links, flip_pairs=(), pred=None, gt=None, inputs_2d=None,
     columns = [('2D input', inputs_2d, False), ('prediction', pred, True),
                ('ground truth', gt, True)]
     columns = [c for c in columns if c[1] is not None]
-    fig = _figure(panel_inches * len(columns), panel_inches * len(frames), dpi)
-    for row, t in enumerate(frames):
-        for col, (name, data, is_3d) in enumerate(columns):
-            index = row * len(columns) + col + 1
+    grid = (len(columns), len(frames)) if frames_as_columns else (len(frames), len(columns))
+    fig = _figure(panel_inches * grid[1], panel_inches * grid[0], dpi)
+    for i, t in enumerate(frames):
+        for k, (name, data, is_3d) in enumerate(columns):
+            index = (k * len(frames) + i if frames_as_columns else i * len(columns) + k) + 1
             if is_3d:
-                ax = fig.add_subplot(len(frames), len(columns), index, projection='3d')
+                ax = fig.add_subplot(*grid, index, projection='3d')
                 draw_pose_3d(ax, data[t], links, flip_pairs, title=f'{name}, frame {t}',
                              radius=radius)
             else:
-                ax = fig.add_subplot(len(frames), len(columns), index)
+                ax = fig.add_subplot(*grid, index)
                 draw_pose_2d(ax, data[t], links, flip_pairs, title=f'{name}, frame {t}')
     if title:
         fig.suptitle(title, fontsize=9)

@@ -69,6 +69,9 @@ def test_prediction_and_ground_truth_side_by_side():
     assert both.shape[0] == pred_only.shape[0] and both.shape[1] == 2 * pred_only.shape[1]
     three_rows = draw_lifting(H36M_LINKS, H36M_FLIP_PAIRS, pred=standing(), frames=[0, 2, 4])
     assert three_rows.shape[0] == 3 * pred_only.shape[0]
+    wide = draw_lifting(H36M_LINKS, H36M_FLIP_PAIRS, pred=standing(), gt=standing(),
+                        frames=[0, 2, 4], frames_as_columns=True)
+    assert wide.shape[:2] == (2 * pred_only.shape[0], 3 * pred_only.shape[1])
     with pytest.raises(ValueError, match=r'frames \[7\] are out of range for a clip of 5'):
         draw_lifting(H36M_LINKS, H36M_FLIP_PAIRS, pred=standing(), frames=[7])
 
