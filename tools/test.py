@@ -14,12 +14,10 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.runner import Runner
-
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from dualpose.utils.setup_env import (add_common_args, check_data_or_exit,  # noqa: E402
-                                      load_config)
+from dualpose.utils.setup_env import (add_common_args, build_runner,  # noqa: E402
+                                      check_data_or_exit, load_config)
 
 
 def parse_args(argv=None):
@@ -66,7 +64,7 @@ def main(argv=None):
         cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [dict(
             type='LiftingVisualizationHook', out_dir=args.show_dir, max_samples=args.show_max)]
     check_data_or_exit(cfg, ('test_dataloader', ), args.config)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     metrics = runner.test()
     if runner.rank == 0:
         write_metrics(metrics, osp.join(runner.log_dir, 'test_metrics.json'))

@@ -1,18 +1,21 @@
 """Train a model from a config with the mmengine Runner.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
-                                 [--cfg-options key=value ...] [--launcher pytorch]
+                                 [--seed N] [--deterministic]
+                                 [--cfg-options key=value ...] [--launcher pytorch|slurm]
+
+``--resume`` alone (or ``--resume auto``) continues from the latest readable checkpoint in the
+work dir, with optimizer, scheduler, EMA teacher, random states and data position restored.
 """
 import argparse
+import os
 import os.path as osp
 import sys
 
-from mmengine.runner import Runner
-
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from dualpose.utils.setup_env import (add_common_args, check_data_or_exit,  # noqa: E402
-                                      load_config)
+from dualpose.utils.setup_env import (add_common_args, build_runner,  # noqa: E402
+                                      check_data_or_exit, load_config)
 
 
 def parse_args(argv=None):
@@ -24,6 +27,10 @@ def parse_args(argv=None):
         'work dir')
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision: float16 AMP on CUDA, bfloat16 autocast on CPU')
+    parser.add_argument('--seed', type=int, help='random seed (default: the config\'s)')
+    parser.add_argument('--deterministic', action='store_true',
+                        help='deterministic algorithms only (torch.use_deterministic_algorithms); '
+                        'two runs with the same seed then give identical weights')
     add_common_args(parser)
     return parser.parse_args(argv)
 
@@ -42,8 +49,16 @@ def main(argv=None):
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
+    cfg.setdefault('randomness', dict(seed=None))
+    if args.seed is not None:
+        cfg.randomness.seed = args.seed
+    if args.deterministic:
+        cfg.randomness.deterministic = True
+    if cfg.get('randomness', {}).get('deterministic'):
+        # cuBLAS needs a fixed workspace for deterministic matmuls (no effect on CPU)
+        os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
     check_data_or_exit(cfg, ('train_dataloader', 'val_dataloader'), args.config)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
 
 

@@ -108,6 +108,16 @@ def load_config(args):
     return cfg
 
 
+def build_runner(cfg):
+    """The runner the config names (``runner_type``, e.g. ``DualposeRunner``), else mmengine's
+    ``Runner``."""
+    if cfg.get('runner_type'):
+        from dualpose.registry import RUNNERS
+        return RUNNERS.build(cfg)
+    from mmengine.runner import Runner
+    return Runner.from_cfg(cfg)
+
+
 def check_data_or_exit(cfg, dataloader_keys, config_path: str) -> None:
     """``check_data_files``, turning a missing file into a one-message exit (status 1)."""
     import sys

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from tests.conftest import load_tool
-from tests.test_tools.test_train_test import run_tool
+from tests.test_tools.test_train_test import data_options, run_tool
 
 USER_MODULE = '''
 from mmengine.hooks import Hook
@@ -73,6 +73,10 @@ def write_config(tmp_path, module_name, data_root):
     test_dataloader = dict(batch_size=16, dataset=dict(
         type='UserDataset', data_root='{data_root}', seq_len=9))
     test_evaluator = dict(type='UserMetric')
+    val_dataloader = None  # the user's dataset has no held-out part: no validation
+    val_cfg = None
+    val_evaluator = None
+    default_hooks = dict(checkpoint=dict(save_best=None))
     custom_hooks = [dict(type='UserHook')]
     train_cfg = dict(max_epochs=1)
     '''
@@ -105,9 +109,7 @@ def test_every_component_kind_swappable_from_config(tmp_path, monkeypatch, tiny_
 def test_example_project_trains_and_tests_with_the_tools(tmp_path, tiny_h36m_file):
     config = 'projects/example_project/configs/tcn-stream-tiny_synthetic-27f.py'
     root = osp.dirname(tiny_h36m_file)
-    opts = [f'train_dataloader.dataset.data_root={root}',
-            f'test_dataloader.dataset.data_root={root}',
-            'train_dataloader.dataset.seq_len=9', 'test_dataloader.dataset.seq_len=9',
+    opts = [*data_options(root),
             'train_dataloader.batch_size=16', 'model.backbone.arch.embed_dims=16',
             'model.backbone.arch.depth=1', 'model.head.in_channels=16',
             'train_cfg.max_epochs=1', 'default_hooks.logger.interval=5']

@@ -7,7 +7,7 @@ from mmengine import Config
 from mmengine.runner import load_checkpoint
 
 from dualpose.registry import MODELS
-from tests.test_tools.test_train_test import run_tool
+from tests.test_tools.test_train_test import data_options, run_tool
 
 PRETRAIN = 'configs/dualpose/synthetic/crl-pretrain-tiny_synthetic-27f.py'
 FINETUNE = 'configs/dualpose/synthetic/crl-finetune-tiny_synthetic-27f.py'
@@ -22,10 +22,7 @@ def pretrain_options(data_root, epochs):
 
 
 def finetune_options(data_root, ckpt):
-    return [f'train_dataloader.dataset.data_root={data_root}',
-            f'test_dataloader.dataset.data_root={data_root}',
-            'train_dataloader.dataset.seq_len=9', 'test_dataloader.dataset.seq_len=9',
-            'train_dataloader.batch_size=16', *TINY_BACKBONE, 'model.head.in_channels=16',
+    return [*data_options(data_root), 'train_dataloader.batch_size=16', *TINY_BACKBONE, 'model.head.in_channels=16',
             'model.head.hidden_dims=32', 'train_cfg.max_epochs=1',
             f'model.backbone.init_cfg.checkpoint={ckpt}']
 

@@ -14,7 +14,8 @@ from tests.conftest import REPO_ROOT
 CONFIG = 'configs/dualpose/synthetic/dualpose-tiny_synthetic-27f.py'
 
 
-def tiny_options(data_root, epochs):
+def data_options(data_root):
+    """Train, validation and test splits of the tiny synthetic set, T=9."""
     return [
         f'train_dataloader.dataset.data_root={data_root}',
         f'test_dataloader.dataset.data_root={data_root}',
@@ -24,6 +25,12 @@ def tiny_options(data_root, epochs):
         # the tiny set has 4 recordings per split: hold one out for validation
         'train_dataloader.dataset.holdout.fraction=0.25',
         'val_dataloader.dataset.holdout.fraction=0.25',
+    ]
+
+
+def tiny_options(data_root, epochs):
+    return [
+        *data_options(data_root),
         'train_dataloader.batch_size=16', 'test_dataloader.batch_size=16',
         'model.backbone.arch.embed_dims=16', 'model.backbone.arch.depth=1',
         'model.head.in_channels=16', 'model.head.hidden_dims=32',
