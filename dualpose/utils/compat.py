@@ -62,15 +62,48 @@ class AutocastOptimWrapper(OptimWrapper):
                 yield
 
 
+def slurm_to_torch_env(environ) -> dict:
+    """torch.distributed's variables (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT)
+    from Slurm's (SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID, SLURM_NODELIST); values already
+    set in ``environ`` win. The master is the first host of the node list."""
+    missing = [k for k in ('SLURM_PROCID', 'SLURM_NTASKS') if k not in environ]
+    if missing:
+        raise RuntimeError(f'--launcher slurm: {missing} not set; start the job with srun '
+                           '(tools/slurm_train.sh)')
+    out = dict(RANK=environ['SLURM_PROCID'], WORLD_SIZE=environ['SLURM_NTASKS'],
+               LOCAL_RANK=environ.get('SLURM_LOCALID', '0'),
+               MASTER_PORT=environ.get('MASTER_PORT', '29500'))
+    if 'MASTER_ADDR' in environ:
+        out['MASTER_ADDR'] = environ['MASTER_ADDR']
+    else:
+        import subprocess
+        nodes = environ.get('SLURM_NODELIST', '127.0.0.1')
+        try:
+            hosts = subprocess.run(['scontrol', 'show', 'hostnames', nodes], check=True,
+                                   capture_output=True, text=True).stdout.split()
+        except (OSError, subprocess.CalledProcessError):
+            hosts = [nodes.split(',')[0]]
+        out['MASTER_ADDR'] = hosts[0]
+    return {k: environ.get(k, v) for k, v in out.items()}
+
+
 def init_cpu_distributed(launcher: str, backend: str = 'gloo'):
     """Initialise the gloo process group before the Runner when CUDA is absent.
 
     Why: mmengine calls ``torch.cuda.set_device`` unconditionally in its own initialisation,
-    which raises on CPU-only builds. Returns True when it initialised the group.
+    which raises on CPU-only builds. ``pytorch`` (torchrun) and ``slurm`` (srun) launchers are
+    handled. Returns True when it initialised the group.
     """
+    import os
+
     import torch.distributed as dist
     if launcher == 'none' or torch.cuda.is_available() or dist.is_initialized():
         return False
+    if launcher == 'slurm':
+        os.environ.update(slurm_to_torch_env(os.environ))
+    elif launcher != 'pytorch':
+        raise ValueError(f'--launcher {launcher}: only pytorch (torchrun) and slurm start '
+                         'CPU processes; use one of them, or train on GPUs')
     dist.init_process_group(backend=backend)
     return True
 
