@@ -1,7 +1,8 @@
 """Parameters and multiply-accumulates (MACs) of a lifting model, counted two ways.
 
-- ``linear``: the ``nn.Linear`` layers only, ``in_features`` MACs per output element (the
-  convention of thop, in which MotionAGFormer-B is 48.3 G per 243-frame clip);
+- ``linear``: the linear layers only, ``in_features`` MACs per output element (the convention
+  of thop, in which MotionAGFormer-B is 48.3 G per 243-frame clip); every ``F.linear`` call
+  counts, including linear layers applied with a folded layer scale;
 - ``matmul``: every matrix product the forward pass runs (linear layers, attention
   ``q k^T`` and ``attn v``, graph aggregation, the k-NN similarity), counted at the ATen level
   by ``torch.utils.flop_counter.FlopCounterMode`` (like torchprofile's 64.7 G for MotionAGFormer-B).
@@ -16,8 +17,27 @@ from typing import Dict, Optional, Union
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
 
 from dualpose.registry import MODELS
+
+
+class _LinearMacs(TorchFunctionMode):
+    """Counts the MACs of every ``F.linear`` call (``nn.Linear`` modules and linear layers
+    applied functionally, e.g. with a folded layer scale): tokens x in x out."""
+
+    def __init__(self):
+        super().__init__()
+        self.macs = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is F.linear:
+            x = args[0] if args else kwargs['input']
+            w = args[1] if len(args) > 1 else kwargs['weight']
+            self.macs += x.numel() // x.shape[-1] * w.shape[0] * w.shape[1]
+        return func(*args, **kwargs)
 
 
 def _model_cfg(cfg):
@@ -112,41 +132,36 @@ def count_macs(cfg=None, seq_len: Optional[int] = None, model: Optional[nn.Modul
             m.attn_impl = 'sdpa'  # the count is the same; keeps the CUDA op out of it
 
     counter = FlopCounterMode(display=False)
-    linear_macs = [0]
+    linear = _LinearMacs()
     kind_macs = {'attention': 0, 'graph': 0}
     kind_linear = {'attention': 0, 'graph': 0}
     stack = []  # (kind, flops at entry, linear MACs at entry)
 
-    def linear_hook(mod, inputs, output):
-        linear_macs[0] += mod.in_features * output.numel()
-
     def pre_hook(mod, inputs):
-        stack.append((_kind_of(mod), counter.get_total_flops(), linear_macs[0]))
+        stack.append((_kind_of(mod), counter.get_total_flops(), linear.macs))
 
     def post_hook(mod, inputs, output):
         kind, flops0, lin0 = stack.pop()
         if stack:
             return  # nested in a counted module: the outer one counts it
         kind_macs[kind] += (counter.get_total_flops() - flops0) // 2
-        kind_linear[kind] += linear_macs[0] - lin0
+        kind_linear[kind] += linear.macs - lin0
 
     handles = []
     for m in meta.modules():
-        if isinstance(m, nn.Linear):
-            handles.append(m.register_forward_hook(linear_hook))
         if _kind_of(m) is not None:
             handles.append(m.register_forward_pre_hook(pre_hook))
             handles.append(m.register_forward_hook(post_hook))
     x = torch.zeros(batch_size, seq_len, num_joints, in_channels, device='meta')
     try:
-        with counter:
+        with counter, linear:
             meta(x, mode='tensor') if _takes_mode(meta) else meta(x)
     finally:
         for h in handles:
             h.remove()
 
     total = counter.get_total_flops() // 2
-    lin = linear_macs[0]
+    lin = linear.macs
     by_kind = {
         'linear': lin,
         'attention': kind_macs['attention'] - kind_linear['attention'],

@@ -1,0 +1,338 @@
+"""Inference and training-step throughput, peak memory and model FLOP utilisation.
+
+    python tools/analysis/benchmark.py CONFIG [--batch-size 1] [--seq-len T]
+        [--modes infer train] [--precision fp32 bf16] [--threads 2] [--device cpu|cuda]
+        [--warmup 2] [--repeats 5] [--compile] [--attn-impl sdpa|math|fused]
+        [--profile 15] [--json results.json] [--cfg-options k=v ...]
+
+Each (mode, precision) runs in a fresh process, so its peak resident memory (CPU) or peak
+allocated memory (CUDA) is its own. Times are per iteration after ``--warmup`` iterations:
+median, min and max of ``--repeats``. ``infer`` is one forward pass (``mode='tensor'``,
+no grad); ``train`` is forward, MPJPE loss, backward and an AdamW step. The machine's GEMM
+peak (square matmuls, same threads and precision) is measured in the same run; utilisation
+(MFU) = model FLOPs per second / that peak, with model FLOPs = 2 x the every-matmul MAC count
+of tools/analysis/get_flops.py (x 3 for a training step, the usual forward + 2 x backward
+approximation).
+"""
+import argparse
+import contextlib
+import json
+import os
+import os.path as osp
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import torch
+import torch.nn.functional as F
+from mmengine.config import DictAction
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from dualpose.utils.complexity import (build_model, count_macs,  # noqa: E402
+                                       default_seq_len, input_shape)
+from dualpose.utils.setup_env import read_config  # noqa: E402
+
+PRECISIONS = {'fp32': torch.float32, 'bf16': torch.bfloat16}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description='Benchmark a lifting model')
+    p.add_argument('config', help='config file path')
+    p.add_argument('--batch-size', type=int, default=1)
+    p.add_argument('--seq-len', type=int, default=None, help="T (default: the config's)")
+    p.add_argument('--modes', nargs='+', choices=['infer', 'train'], default=['infer', 'train'])
+    p.add_argument('--precision', nargs='+', choices=list(PRECISIONS), default=['fp32'],
+                   help='fp32, and/or bf16 autocast')
+    p.add_argument('--threads', type=int, default=None,
+                   help='torch intra-op threads (default: torch\'s default)')
+    p.add_argument('--device', default='cpu', help='cpu or cuda[:i]')
+    p.add_argument('--warmup', type=int, default=2)
+    p.add_argument('--repeats', type=int, default=5)
+    p.add_argument('--compile', action='store_true',
+                   help='torch.compile the model (also on when the config sets compile)')
+    p.add_argument('--attn-impl', choices=['sdpa', 'math', 'fused'],
+                   help='override the attention implementation of every attention layer')
+    p.add_argument('--profile', type=int, default=0, metavar='N',
+                   help='profile one extra iteration; keep the N ops with most self time')
+    p.add_argument('--gemm-size', type=int, default=None,
+                   help='side of the square GEMMs that measure the peak (cpu 2048, cuda 8192)')
+    p.add_argument('--no-isolate', action='store_true',
+                   help='run every case in this process (peak memory is then cumulative)')
+    p.add_argument('--json', help='write the results to this json file')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   help='override config settings, e.g. model.backbone.arch=xs')
+    p.add_argument('--worker-out', help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+# ------------------------------------------------------------------------------ helpers
+def _sync(device: torch.device):
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def _autocast(device: torch.device, precision: str):
+    if precision == 'fp32':
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=PRECISIONS[precision])
+
+
+def _rss_now_bytes() -> int:
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmRSS:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return _peak_rss_bytes()
+
+
+def _peak_rss_bytes() -> int:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == 'darwin' else peak * 1024  # Linux reports KiB
+
+
+def measure_gemm_peak(device: torch.device, precision: str = 'fp32', size: int = None,
+                      repeats: int = 5) -> float:
+    """Best FLOP/s of square matrix products in ``precision`` on ``device``, through
+    ``F.linear`` (the op of the model's linear layers, ``x @ w.T``). The side grows by
+    doubling from 512 up to ``size`` (cpu 2048, cuda 8192) while one product takes under
+    1/8 s, so a slow precision (bf16 on a CPU without native bf16) is measured quickly."""
+    size = size or (8192 if device.type == 'cuda' else 2048)
+    dtype = PRECISIONS[precision]
+
+    def timed(n, times):
+        a = torch.randn(n, n, device=device).to(dtype)
+        b = torch.randn(n, n, device=device).to(dtype)
+        F.linear(a, b)
+        _sync(device)
+        best = float('inf')
+        for _ in range(times):
+            t0 = time.perf_counter()
+            F.linear(a, b)
+            _sync(device)
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    n = min(512, size)
+    while n < size and timed(n, 2) < 0.125:  # the next size takes 8x longer
+        n *= 2
+    return 2 * n ** 3 / timed(n, repeats)
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether oneDNN has bf16 matmul kernels on this CPU (AVX512-BF16 / AMX)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def _load_cfg(args):
+    cfg = read_config(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg
+
+
+def _prepare_model(cfg, args, device, mode):
+    from dualpose.models.layers.attention import MultiHeadSelfAttention
+    model = build_model(cfg).to(device)
+    if args.attn_impl:
+        for m in model.modules():
+            if isinstance(m, MultiHeadSelfAttention):
+                m.attn_impl = args.attn_impl
+    model.train(mode == 'train')
+    compile_cfg = cfg.get('compile') or args.compile
+    fn = model
+    if compile_cfg:
+        kwargs = compile_cfg if isinstance(compile_cfg, dict) else {}
+        fn = torch.compile(model, **kwargs)
+    return model, fn, bool(compile_cfg)
+
+
+def _top_ops(prof, device, n):
+    use_cuda = device.type == 'cuda'
+    key = 'self_cuda_time_total' if use_cuda else 'self_cpu_time_total'
+    events = prof.key_averages()
+    total = sum(getattr(e, key) for e in events) or 1
+    rows = sorted(events, key=lambda e: -getattr(e, key))[:n]
+    return [dict(op=e.key, self_ms=getattr(e, key) / 1e3, calls=e.count,
+                 percent=100.0 * getattr(e, key) / total) for e in rows]
+
+
+# ------------------------------------------------------------------------------ one case
+def run_case(cfg, args, mode: str, precision: str) -> dict:
+    """Time one (mode, precision) in this process."""
+    device = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    seq_len = args.seq_len or default_seq_len(cfg)
+    model, fn, compiled = _prepare_model(cfg, args, device, mode)
+    num_joints, in_channels = input_shape(model)
+    x = torch.randn(args.batch_size, seq_len, num_joints, in_channels, device=device)
+    target = torch.randn(args.batch_size, seq_len, num_joints, 3, device=device)
+    optimizer = (torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
+                 if mode == 'train' else None)
+
+    def step():
+        if mode == 'infer':
+            with torch.no_grad(), _autocast(device, precision):
+                fn(x, mode='tensor')
+        else:
+            with _autocast(device, precision):
+                out = fn(x, mode='tensor')
+            loss = (out.float() - target).norm(dim=-1).mean()  # MPJPE
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+        _sync(device)
+
+    if device.type == 'cuda':
+        torch.cuda.reset_peak_memory_stats(device)
+    rss_before = _rss_now_bytes()
+    warm_times = []
+    for _ in range(args.warmup):
+        t0 = time.perf_counter()
+        step()
+        warm_times.append(time.perf_counter() - t0)
+    times = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    res = dict(mode=mode, precision=precision, batch_size=args.batch_size, seq_len=seq_len,
+               device=str(device), threads=torch.get_num_threads(), compiled=compiled,
+               attn_impl=args.attn_impl, warmup_s=warm_times,
+               ms_median=1e3 * times[len(times) // 2], ms_min=1e3 * times[0],
+               ms_max=1e3 * times[-1], times_s=times)
+    med = times[len(times) // 2]
+    res['clips_per_s'] = args.batch_size / med
+    res['frames_per_s'] = args.batch_size * seq_len / med
+    if device.type == 'cuda':
+        res['peak_mem_bytes'] = torch.cuda.max_memory_allocated(device)
+        res['peak_mem_kind'] = 'cuda max_memory_allocated'
+    else:
+        res['peak_mem_bytes'] = _peak_rss_bytes()
+        res['peak_mem_kind'] = 'process peak RSS' + ('' if args.worker_out else ' (cumulative)')
+        res['rss_before_bytes'] = rss_before
+    if args.profile:
+        from torch.profiler import ProfilerActivity, profile
+        acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == 'cuda'
+                                         else [])
+        with profile(activities=acts) as prof:
+            step()
+        res['profile'] = _top_ops(prof, device, args.profile)
+    return res
+
+
+# ------------------------------------------------------------------------------ report
+def _fmt_bytes(n):
+    return f'{n / 2 ** 30:.2f} GiB'
+
+
+def format_table(results, header) -> str:
+    lines = [f'{k:<14}: {v}' for k, v in header.items()]
+    cols = ('mode', 'prec', 'batch', 'T', 'ms/iter median [min, max]', 'clips/s', 'frames/s',
+            'GFLOP/s', 'MFU', 'peak mem')
+    widths = (6, 5, 6, 5, 28, 9, 10, 9, 7, 12)
+    lines.append('')
+    lines.append(''.join(f'{c:<{w}}' for c, w in zip(cols, widths)))
+    for r in results:
+        rng = f'{r["ms_median"]:.1f} [{r["ms_min"]:.1f}, {r["ms_max"]:.1f}]'
+        mfu = f'{100 * r["mfu"]:.0f}%' if r.get('mfu') is not None else '-'
+        gfs = f'{r["model_flops_per_s"] / 1e9:.1f}' if r.get('model_flops_per_s') else '-'
+        vals = (r['mode'], r['precision'], r['batch_size'], r['seq_len'], rng,
+                f'{r["clips_per_s"]:.3f}', f'{r["frames_per_s"]:.1f}', gfs, mfu,
+                _fmt_bytes(r['peak_mem_bytes']))
+        lines.append(''.join(f'{str(v):<{w}}' for v, w in zip(vals, widths)))
+    for r in results:
+        if r.get('profile'):
+            lines.append('')
+            lines.append(f'profile ({r["mode"]}, {r["precision"]}): ops with most self time')
+            for row in r['profile']:
+                lines.append(f'  {row["percent"]:5.1f}%  {row["self_ms"]:9.1f} ms  '
+                             f'{row["calls"]:5d} calls  {row["op"]}')
+    return '\n'.join(lines)
+
+
+def _run_isolated(argv, mode, precision):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = osp.join(tmp, 'result.json')
+        cmd = [sys.executable, osp.abspath(__file__)] + list(argv) + [
+            '--modes', mode, '--precision', precision, '--worker-out', out]
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if proc.returncode != 0 or not osp.isfile(out):
+            raise RuntimeError(f'benchmark case ({mode}, {precision}) failed '
+                               f'(exit {proc.returncode}):\n{proc.stdout[-4000:]}')
+        with open(out) as f:
+            return json.load(f)[0]
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
+    if not osp.isfile(args.config):
+        sys.exit(f'error: config {args.config!r} does not exist')
+    cfg = _load_cfg(args)
+    device = torch.device(args.device)
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        sys.exit('error: --device cuda but CUDA is not available')
+    cases = [(m, p) for m in args.modes for p in args.precision]
+
+    if args.worker_out:  # a child: run the cases, write them, no report
+        results = [run_case(cfg, args, m, p) for m, p in cases]
+        with open(args.worker_out, 'w') as f:
+            json.dump(results, f)
+        return results
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    load_start = os.getloadavg() if hasattr(os, 'getloadavg') else None
+    seq_len = args.seq_len or default_seq_len(cfg)
+    macs = count_macs(cfg, seq_len=seq_len)
+    peaks = {p: measure_gemm_peak(device, p, args.gemm_size) for p in args.precision}
+    results = []
+    for mode, precision in cases:
+        res = (run_case(cfg, args, mode, precision) if args.no_isolate
+               else _run_isolated(argv, mode, precision))
+        flops = 2 * macs['matmul_macs'] * args.batch_size * (3 if mode == 'train' else 1)
+        res['model_flops_per_iter'] = flops
+        res['model_flops_per_s'] = flops * 1e3 / res['ms_median']
+        res['gemm_peak_flops_per_s'] = peaks[precision]
+        res['mfu'] = res['model_flops_per_s'] / peaks[precision]
+        results.append(res)
+    load_end = os.getloadavg() if hasattr(os, 'getloadavg') else None
+    header = {
+        'config': args.config,
+        'device': f'{device} ({torch.get_num_threads()} threads)' if device.type == 'cpu'
+                  else f'{device} ({torch.cuda.get_device_name(device)})',
+        'torch': torch.__version__,
+        'MACs/clip': f'{macs["matmul_macs"] / 1e9:.2f} G every matmul, '
+                     f'{macs["linear_macs"] / 1e9:.2f} G linear only (T={seq_len})',
+        'GEMM peak': ', '.join(f'{p} {v / 1e9:.1f} GFLOP/s' for p, v in peaks.items()),
+        'load average': f'{load_start} -> {load_end}' if load_start else 'n/a',
+    }
+    if device.type == 'cpu' and 'bf16' in args.precision and not cpu_has_native_bf16():
+        header['note'] = ('this CPU has no native bf16 matmul (oneDNN bf16 unsupported): '
+                          'bf16 autocast runs slow fallback kernels here')
+    print(format_table(results, header))
+    summary = dict(config=args.config, torch=torch.__version__, device=header['device'],
+                   macs=macs, gemm_peak_flops_per_s=peaks, loadavg_start=load_start,
+                   loadavg_end=load_end, results=results,
+                   cpu_count=os.cpu_count(), argv=argv)
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(summary, f, indent=1)
+        print(f'results written to {args.json}')
+    return summary
+
+
+if __name__ == '__main__':
+    main()
