@@ -66,6 +66,9 @@ class Human36mDataset(BaseClipDataset):
             if key in split:                               # it is validated on
                 arrays[key] = np.asarray(split[key])
         n, j = len(arrays['source']), self.metainfo['num_joints']
+        if n == 0:
+            raise ValueError(f"{path!r}: split {self.split!r} has no frames (key "
+                             f"'{self.split}/source' is empty); no video to cut clips from")
         expected = {'joint_2d': (n, j, 2), 'confidence': (n, j), 'joint3d_image': (n, j, 3),
                     'joints_2.5d_image': (n, j, 3), '2.5d_factor': (n,),
                     'camera_name': (n,), 'action': (n,)}
