@@ -103,6 +103,7 @@ def test_benchmark_in_process_with_profile(tmp_path, capsys):
     for r in summary['results']:
         _check_result(r, r['mode'], 'fp32')
         assert r['attn_impl'] == 'math' and len(r['profile']) == 3
+        assert r['malloc_tuned'] in (True, False)
         assert r['batch_size'] == 2 and r['seq_len'] == 9 and len(r['times_s']) == 2
     train = summary['results'][1]
     assert train['model_flops_per_iter'] == 3 * summary['results'][0]['model_flops_per_iter']
@@ -124,3 +125,15 @@ def test_benchmark_isolated_case_and_bf16(capsys):
 def test_gemm_peak_is_measured():
     tool = load_tool('tools/analysis/benchmark.py')
     assert tool.measure_gemm_peak(torch.device('cpu'), 'fp32', size=256, repeats=1) > 1e8
+
+
+def test_malloc_tuning_applies_once():
+    import sys
+
+    from dualpose.utils.cpu_malloc import keep_freed_memory_mapped
+    first = keep_freed_memory_mapped()
+    assert keep_freed_memory_mapped() is first
+    if sys.platform.startswith('linux'):
+        import platform
+        if platform.libc_ver()[0] == 'glibc':
+            assert first is True

@@ -33,6 +33,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from dualpose.utils.complexity import (build_model, count_macs,  # noqa: E402
                                        default_seq_len, input_shape)
+from dualpose.utils.cpu_malloc import keep_freed_memory_mapped  # noqa: E402
 from dualpose.utils.setup_env import read_config  # noqa: E402
 
 PRECISIONS = {'fp32': torch.float32, 'bf16': torch.bfloat16}
@@ -57,6 +58,9 @@ def parse_args(argv=None):
                    help='override the attention implementation of every attention layer')
     p.add_argument('--profile', type=int, default=0, metavar='N',
                    help='profile one extra iteration; keep the N ops with most self time')
+    p.add_argument('--no-malloc-tuning', action='store_true',
+                   help='leave glibc malloc as it is (default on CPU: keep freed memory '
+                        'mapped, dualpose.utils.cpu_malloc)')
     p.add_argument('--gemm-size', type=int, default=None,
                    help='side of the square GEMMs that measure the peak (cpu 2048, cuda 8192)')
     p.add_argument('--no-isolate', action='store_true',
@@ -169,6 +173,9 @@ def _top_ops(prof, device, n):
 def run_case(cfg, args, mode: str, precision: str) -> dict:
     """Time one (mode, precision) in this process."""
     device = torch.device(args.device)
+    malloc_tuned = False
+    if device.type == 'cpu' and not args.no_malloc_tuning:
+        malloc_tuned = keep_freed_memory_mapped()
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -209,7 +216,7 @@ def run_case(cfg, args, mode: str, precision: str) -> dict:
     times.sort()
     res = dict(mode=mode, precision=precision, batch_size=args.batch_size, seq_len=seq_len,
                device=str(device), threads=torch.get_num_threads(), compiled=compiled,
-               attn_impl=args.attn_impl, warmup_s=warm_times,
+               attn_impl=args.attn_impl, malloc_tuned=malloc_tuned, warmup_s=warm_times,
                ms_median=1e3 * times[len(times) // 2], ms_min=1e3 * times[0],
                ms_max=1e3 * times[-1], times_s=times)
     med = times[len(times) // 2]

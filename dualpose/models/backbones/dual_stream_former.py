@@ -60,8 +60,10 @@ class DualStreamFormer(BaseModule):
         in_channels (int): per-joint input features (x, y, confidence: 3).
         streams (list[str]): which streams each block holds, by name: ``'transformer'`` and/or
             ``'gcn'``. ``('transformer',)`` and ``('gcn',)`` are the single-stream ablations.
-        transformer_stream (dict): config of the Transformer stream.
-        gcn_stream (dict): config of the GCN stream (``temporal_graph='banded'|'knn'``).
+        transformer_stream (dict): config of the Transformer stream (``type`` defaults to
+            ``'TransformerStream'``), e.g. ``dict(attn_impl='fused')``.
+        gcn_stream (dict): config of the GCN stream (``type`` defaults to ``'GCNStream'``;
+            ``temporal_graph='banded'|'knn'``).
         fusion (dict): ``dict(type='AdaptiveFusion')`` (default) or ``dict(type='MeanFusion')``.
         drop_rate (float): dropout after the embedding.
         drop_path_rate (float): stochastic depth, rising linearly over the blocks.
@@ -105,8 +107,11 @@ class DualStreamFormer(BaseModule):
         self.in_channels = in_channels
         self.max_frames = max_frames
 
-        stream_cfgs = {'transformer': dict(num_heads=arch['num_heads'], **transformer_stream),
-                       'gcn': dict(gcn_stream)}
+        # a partial stream dict (e.g. from --cfg-options ...transformer_stream.attn_impl=math)
+        # keeps the default type
+        stream_cfgs = {'transformer': {'type': 'TransformerStream',
+                                       'num_heads': arch['num_heads'], **transformer_stream},
+                       'gcn': {'type': 'GCNStream', **gcn_stream}}
         unknown = [s for s in streams if s not in stream_cfgs]
         if unknown or not streams:
             raise ValueError(f'streams must be a non-empty subset of {list(stream_cfgs)}, '

@@ -162,3 +162,23 @@ def test_skeleton_aggregation_matches_dense_einsum():
     gcn = SkeletonGraphConv(4, H36M_LINKS, num_joints=17)
     v = torch.randn(2, 5, 17, 4)
     torch.testing.assert_close(gcn.aggregate(v, v), torch.einsum('ij,btjc->btic', gcn.adj, v))
+
+
+def test_attn_impl_from_a_partial_stream_config(h36m_info):
+    from dualpose.models.backbones import DualStreamFormer
+    net = DualStreamFormer(h36m_info['skeleton_links'], 17,
+                           arch=dict(embed_dims=16, depth=1, num_heads=2),
+                           transformer_stream=dict(attn_impl='math'))
+    impls = {m.attn_impl for m in net.modules() if hasattr(m, 'attn_impl')}
+    assert impls == {'math'}
+
+
+@pytest.mark.parametrize('t', [1, 5, 300])
+def test_any_sequence_length(h36m_info, t):
+    from dualpose.models.backbones import DualStreamFormer
+    for graph in ('banded', 'knn'):
+        net = DualStreamFormer(h36m_info['skeleton_links'], 17,
+                               arch=dict(embed_dims=8, depth=1, num_heads=2),
+                               gcn_stream=dict(temporal_graph=graph)).eval()
+        with torch.no_grad():
+            assert net(torch.randn(1, t, 17, 3)).shape == (1, t, 17, 8)
