@@ -137,3 +137,17 @@ def test_malloc_tuning_applies_once():
         import platform
         if platform.libc_ver()[0] == 'glibc':
             assert first is True
+
+
+def test_bench_attention_tool_on_cpu(capsys):
+    tool = load_tool('tools/analysis/bench_attention.py')
+    summary = tool.main([TINY, '--device', 'cpu', '--seq-len', '9', '--batch-size', '2',
+                         '--repeats', '2', '--warmup', '1', '--threads', '1'])
+    rows = summary['rows']
+    assert {(r['attention'], r['impl']) for r in rows} == {
+        (a, i) for a in ('temporal', 'spatial') for i in ('sdpa', 'math', 'fused')}
+    shapes = {r['attention']: tuple(r['shape']) for r in rows}
+    assert shapes == {'temporal': (2 * 17, 4, 9, 8), 'spatial': (2 * 9, 4, 17, 8)}
+    assert all(r['max_abs_err_vs_fp64_math'] < 1e-5 for r in rows)
+    assert summary['fused_ran_kernel'] is False  # no CUDA here: SDPA ran instead
+    assert 'fused attention:' in capsys.readouterr().out
