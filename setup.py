@@ -54,7 +54,8 @@ setup(
     python_requires='>=3.8',
     packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs', 'demo')),
     include_package_data=True,
-    package_data={'dualpose': ['.mim/model-index.yml', '.mim/configs/**/*', '.mim/tools/**/*']},
+    package_data={'dualpose': ['.mim/model-index.yml', '.mim/configs/**/*', '.mim/tools/**/*',
+                            'ops/csrc/*']},  # sources of the optional CUDA op (built on use)
     # mmcv is left out on purpose: mmcv-lite (pure Python) and the full mmcv both provide
     # what dualpose uses; requirements/mminstall.txt names the light one.
     install_requires=read_requirements('runtime.txt'),
