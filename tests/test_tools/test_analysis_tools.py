@@ -83,7 +83,7 @@ def test_get_flops_tool_prints_both_counts(tmp_path, capsys):
 
 def _check_result(r, mode, precision):
     assert r['mode'] == mode and r['precision'] == precision
-    assert r['ms_min'] <= r['ms_median'] <= r['ms_max']
+    assert r['ms_min'] <= r['ms_median'] <= r['ms_max'] and r['cpu_ms_median'] > 0
     assert r['frames_per_s'] == pytest.approx(r['clips_per_s'] * r['seq_len'])
     assert r['clips_per_s'] == pytest.approx(r['batch_size'] * 1e3 / r['ms_median'])
     assert r['peak_mem_bytes'] > 0 and 0 < r['mfu']

@@ -208,17 +208,22 @@ def run_case(cfg, args, mode: str, precision: str) -> dict:
         t0 = time.perf_counter()
         step()
         warm_times.append(time.perf_counter() - t0)
-    times = []
+    times, cpu_times = [], []
     for _ in range(args.repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step()
         times.append(time.perf_counter() - t0)
+        cpu_times.append(time.process_time() - c0)
     times.sort()
+    cpu_times.sort()
     res = dict(mode=mode, precision=precision, batch_size=args.batch_size, seq_len=seq_len,
                device=str(device), threads=torch.get_num_threads(), compiled=compiled,
                attn_impl=args.attn_impl, malloc_tuned=malloc_tuned, warmup_s=warm_times,
                ms_median=1e3 * times[len(times) // 2], ms_min=1e3 * times[0],
-               ms_max=1e3 * times[-1], times_s=times)
+               ms_max=1e3 * times[-1], times_s=times,
+               # CPU time of the process (all threads): with --threads 1 on a busy machine
+               # a steadier figure than wall time, which counts time spent descheduled
+               cpu_ms_median=1e3 * cpu_times[len(cpu_times) // 2])
     med = times[len(times) // 2]
     res['clips_per_s'] = args.batch_size / med
     res['frames_per_s'] = args.batch_size * seq_len / med
@@ -246,9 +251,9 @@ def _fmt_bytes(n):
 
 def format_table(results, header) -> str:
     lines = [f'{k:<14}: {v}' for k, v in header.items()]
-    cols = ('mode', 'prec', 'batch', 'T', 'ms/iter median [min, max]', 'clips/s', 'frames/s',
-            'GFLOP/s', 'MFU', 'peak mem')
-    widths = (6, 5, 6, 5, 28, 9, 10, 9, 7, 12)
+    cols = ('mode', 'prec', 'batch', 'T', 'ms/iter median [min, max]', 'cpu ms', 'clips/s',
+            'frames/s', 'GFLOP/s', 'MFU', 'peak mem')
+    widths = (6, 5, 6, 5, 28, 10, 9, 10, 9, 7, 12)
     lines.append('')
     lines.append(''.join(f'{c:<{w}}' for c, w in zip(cols, widths)))
     for r in results:
@@ -256,7 +261,7 @@ def format_table(results, header) -> str:
         mfu = f'{100 * r["mfu"]:.0f}%' if r.get('mfu') is not None else '-'
         gfs = f'{r["model_flops_per_s"] / 1e9:.1f}' if r.get('model_flops_per_s') else '-'
         vals = (r['mode'], r['precision'], r['batch_size'], r['seq_len'], rng,
-                f'{r["clips_per_s"]:.3f}', f'{r["frames_per_s"]:.1f}', gfs, mfu,
+                f'{r["cpu_ms_median"]:.0f}', f'{r["clips_per_s"]:.3f}', f'{r["frames_per_s"]:.1f}', gfs, mfu,
                 _fmt_bytes(r['peak_mem_bytes']))
         lines.append(''.join(f'{str(v):<{w}}' for v, w in zip(vals, widths)))
     for r in results:
