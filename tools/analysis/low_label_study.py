@@ -8,45 +8,21 @@ prints the table, plus the wall time of one pre-training vs one fine-tuning iter
     python tools/analysis/low_label_study.py [--seeds 0 1 2] [--work-dir work_dirs/low_label]
 """
 import argparse
-import glob
-import json
 import os
 import os.path as osp
 import statistics
-import subprocess
 import sys
 import time
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+
+from study_runs import (METRICS, REPO, last_checkpoint, mean_std,  # noqa: E402
+                        summarize, train, train_and_test, write_json)
+
 SYN = 'configs/dualpose/synthetic/'
 PRETRAIN = SYN + 'crl-pretrain-tiny_synthetic-27f.py'
 ARMS = {'scratch': SYN + 'scratch-s1-tiny_synthetic-27f.py',
         'crl': SYN + 'crl-finetune-s1-tiny_synthetic-27f.py'}
-METRICS = ('lift/mpjpe', 'lift/p_mpjpe', 'lift/mpjve')
-
-
-def run(tool, args):
-    cmd = [sys.executable, osp.join(REPO, 'tools', tool), *args]
-    print('$', ' '.join(cmd), flush=True)
-    start = time.time()
-    res = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-    if res.returncode != 0:
-        sys.exit(f'failed ({res.returncode}): {" ".join(cmd)}\n{res.stderr[-4000:]}')
-    return time.time() - start
-
-
-def last_checkpoint(work_dir):
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
-
-
-def train_and_test(config, work_dir, options):
-    secs = run('train.py', [config, '--work-dir', work_dir, '--cfg-options', *options])
-    run('test.py', [config, last_checkpoint(work_dir), '--work-dir', work_dir,
-                    '--cfg-options', *options])
-    latest = sorted(glob.glob(osp.join(work_dir, '*', 'test_metrics.json')))[-1]
-    with open(latest) as f:
-        return json.load(f), secs
 
 
 def time_iterations(batch_size=32, repeats=10):
@@ -81,42 +57,35 @@ def time_iterations(batch_size=32, repeats=10):
     return out
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--work-dir', default='work_dirs/low_label')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     work = osp.abspath(args.work_dir)
     os.makedirs(work, exist_ok=True)
     rows = {arm: [] for arm in ARMS}
     secs = {arm: [] for arm in ('pretrain', *ARMS)}
     for seed in args.seeds:
-        seed_opt = [f'randomness.seed={seed}']
         pre_dir = osp.join(work, f'pretrain_s{seed}')
-        secs['pretrain'].append(run('train.py', [PRETRAIN, '--work-dir', pre_dir,
-                                                 '--cfg-options', *seed_opt]))
+        secs['pretrain'].append(train(PRETRAIN, pre_dir, seed=seed))
         for arm, config in ARMS.items():
-            opts = list(seed_opt)
+            opts = []
             if arm == 'crl':
                 opts.append(f'model.backbone.init_cfg.checkpoint={last_checkpoint(pre_dir)}')
-            metrics, s = train_and_test(config, osp.join(work, f'{arm}_s{seed}'), opts)
-            rows[arm].append(metrics)
-            secs[arm].append(s)
-            print(f'seed {seed} {arm}: ' + ', '.join(f'{m} {metrics[m]:.2f}' for m in METRICS),
-                  flush=True)
+            res = train_and_test(config, osp.join(work, f'{arm}_s{seed}'), opts, seed=seed,
+                                 checkpoint='last')
+            rows[arm].append(res['metrics'])
+            secs[arm].append(res['train_seconds'])
+            print(f'seed {seed} {arm}: '
+                  + ', '.join(f'{m} {res["metrics"][m]:.2f}' for m in METRICS), flush=True)
     its = time_iterations()
     lines = ['| arm | ' + ' | '.join(f'{m.split("/")[1]} (mm)' for m in METRICS) + ' |',
              '|---|' + '---|' * len(METRICS)]
-    summary = {}
+    summary = {arm: {m: summarize([r[m] for r in rows[arm]]) for m in METRICS} for arm in ARMS}
     for arm in ARMS:
-        cells = []
-        for m in METRICS:
-            vals = [r[m] for r in rows[arm]]
-            mean = statistics.mean(vals)
-            sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
-            summary.setdefault(arm, {})[m] = dict(mean=mean, std=sd, values=vals)
-            cells.append(f'{mean:.2f} ± {sd:.2f}')
-        lines.append(f'| {arm} | ' + ' | '.join(cells) + ' |')
+        lines.append(f'| {arm} | ' + ' | '.join(mean_std(summary[arm][m]) for m in METRICS)
+                     + ' |')
     lines.append('')
     lines.append(f'seeds: {args.seeds}; mean ± sample std. Wall seconds (train): '
                  + ', '.join(f'{k} {statistics.mean(v):.0f}' for k, v in secs.items()))
@@ -125,8 +94,8 @@ def main():
     table = '\n'.join(lines)
     with open(osp.join(work, 'results.md'), 'w') as f:
         f.write(table + '\n')
-    with open(osp.join(work, 'results.json'), 'w') as f:
-        json.dump(dict(summary=summary, seconds=secs, iteration_seconds=its), f, indent=1)
+    write_json(osp.join(work, 'results.json'),
+               dict(summary=summary, seconds=secs, iteration_seconds=its))
     print(table)
 
 

@@ -1,8 +1,11 @@
 # Low-label setting, from scratch: 3D labels of one training subject (S1) only. The arm to
 # compare with crl-finetune-s1-tiny_synthetic-27f (same iterations, same seed).
+# Validation (choosing the best epoch) uses S1's held-out recordings only, so no 3D label of
+# another subject is seen.
 _base_ = ['./dualpose-tiny_synthetic-27f.py']
 
 max_epochs = 20
 param_scheduler = [dict(type='ExponentialLR', gamma=0.95, by_epoch=True, end=max_epochs)]
 train_cfg = dict(max_epochs=max_epochs)
 train_dataloader = dict(dataset=dict(subjects=['S1']))
+val_dataloader = dict(dataset=dict(subjects=['S1']))

@@ -1,0 +1,195 @@
+"""Train-then-test runs and their summaries, shared by the study drivers in this folder
+(``ablation.py``, ``low_label_study.py``).
+
+A run calls ``tools/train.py`` and ``tools/test.py`` *in this process* (their ``main(argv)``),
+so a study of dozens of short runs pays Python's and torch's start-up once. Each run's console
+output goes to ``<work_dir>/console.log``; the driver prints one line per run.
+
+    from study_runs import train, train_and_test, summarize
+"""
+import contextlib
+import glob
+import importlib.util
+import json
+import os
+import os.path as osp
+import statistics
+import time
+from typing import Dict, Optional, Sequence
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+METRICS = ('lift/mpjpe', 'lift/p_mpjpe', 'lift/mpjve')
+_TOOLS: Dict[str, object] = {}
+_RUNS = 0  # runs in this process, for unique names
+
+
+class RunFailed(RuntimeError):
+    """A tool exited with an error; the message names the command and the console log."""
+
+
+def load_tool(rel_path: str):
+    """``tools/<rel_path>`` imported as a module (once)."""
+    if rel_path not in _TOOLS:
+        name = '_study_tool_' + osp.splitext(rel_path)[0].replace('/', '_')
+        spec = importlib.util.spec_from_file_location(name, osp.join(REPO, 'tools', rel_path))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _TOOLS[rel_path] = module
+    return _TOOLS[rel_path]
+
+
+def command_line(tool: str, args: Sequence[str]) -> str:
+    """The shell command that does what ``run_tool(tool, args)`` does."""
+    return ' '.join(['python', f'tools/{tool}', *[_quote(a) for a in args]])
+
+
+def _quote(arg: str) -> str:
+    return f"'{arg}'" if any(c in arg for c in ' ()[],') else arg
+
+
+def _new_loggers(before):
+    from mmengine.logging import MMLogger
+    return [v for k, v in MMLogger._instance_dict.items() if k not in before]
+
+
+def run_tool(tool: str, args: Sequence[str], log_file: str):
+    """Run ``tools/<tool>``'s ``main(args)`` here, its console output appended to
+    ``log_file``. Returns ``(result of main, seconds)``; raises :class:`RunFailed`.
+
+    mmengine keeps loggers, message hubs and visualizers by name for the life of the process:
+    each run gets names of its own (``experiment_name``, ``visualizer.name``), so a run never
+    writes into an earlier run's files."""
+    from mmengine.logging import MMLogger
+    module = load_tool(tool)
+    global _RUNS
+    _RUNS += 1
+    name = f'{osp.basename(osp.dirname(osp.abspath(log_file)))}_{tool[:-3]}_{_RUNS}'
+    args = [*args, '--cfg-options', f'experiment_name={name}', f'visualizer.name={name}']
+    os.makedirs(osp.dirname(osp.abspath(log_file)), exist_ok=True)
+    before = set(MMLogger._instance_dict)
+    start = time.time()
+    cwd = os.getcwd()
+    with open(log_file, 'a') as log:
+        log.write(f'$ {command_line(tool, args)}\n')
+        log.flush()
+        try:
+            os.chdir(REPO)  # configs name their data relative to the repository
+            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+                result = module.main(list(args))
+        except (Exception, SystemExit) as err:
+            if isinstance(err, SystemExit) and err.code in (None, 0):
+                result = None
+            else:
+                raise RunFailed(f'{command_line(tool, args)} failed ({err!r}); see {log_file}') \
+                    from err
+        finally:
+            os.chdir(cwd)
+            # the runner's loggers write to the redirected stream: close them with it
+            for logger in _new_loggers(before):
+                for handler in list(logger.handlers):
+                    handler.close()
+                    logger.removeHandler(handler)
+    return result, time.time() - start
+
+
+def parse_options(options: Sequence[str]) -> dict:
+    """``['a.b=1', 'c=[x,y]']`` parsed as ``--cfg-options`` parses them."""
+    import argparse
+
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    return parser.parse_args(['--cfg-options', *options] if options else []).cfg_options
+
+
+def config_with(config: str, options: Sequence[str] = ()):
+    """The config file (relative to the repository) with ``options`` merged, as the tools
+    read it."""
+    from dualpose.utils.setup_env import read_config
+    cfg = read_config(osp.join(REPO, config))
+    cfg.merge_from_dict(parse_options(options))
+    return cfg
+
+
+def last_checkpoint(work_dir: str) -> str:
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def best_checkpoint(work_dir: str) -> str:
+    """The checkpoint kept for the best validation score (``best_*.pth``), else the last."""
+    best = sorted(glob.glob(osp.join(work_dir, 'best_*.pth')), key=osp.getmtime)
+    return best[-1] if best else last_checkpoint(work_dir)
+
+
+def train(config: str, work_dir: str, options: Sequence[str] = (),
+          seed: Optional[int] = None) -> float:
+    """``tools/train.py CONFIG --work-dir W [--seed S] --cfg-options ...``; returns seconds."""
+    args = [config, '--work-dir', work_dir]
+    if seed is not None:
+        args += ['--seed', str(seed)]
+    if options:
+        args += ['--cfg-options', *options]
+    _, secs = run_tool('train.py', args, osp.join(work_dir, 'console.log'))
+    return secs
+
+
+def test(config: str, checkpoint: str, work_dir: str, options: Sequence[str] = ()):
+    """``tools/test.py``; returns ``(metrics dict, seconds)``."""
+    args = [config, checkpoint, '--work-dir', work_dir]
+    if options:
+        args += ['--cfg-options', *options]
+    metrics, secs = run_tool('test.py', args, osp.join(work_dir, 'console.log'))
+    return {k: float(v) for k, v in metrics.items()}, secs
+
+
+def train_and_test(config: str, work_dir: str, options: Sequence[str] = (),
+                   seed: Optional[int] = None, checkpoint: str = 'best') -> dict:
+    """Train, then score the test split once with the ``'best'`` (validation) or ``'last'``
+    checkpoint. Returns ``metrics``, ``train_seconds``, ``test_seconds``, ``checkpoint``."""
+    train_secs = train(config, work_dir, options, seed)
+    ckpt = best_checkpoint(work_dir) if checkpoint == 'best' else last_checkpoint(work_dir)
+    metrics, test_secs = test(config, ckpt, work_dir, options)
+    return dict(metrics=metrics, train_seconds=train_secs, test_seconds=test_secs,
+                checkpoint=osp.relpath(ckpt, work_dir))
+
+
+def summarize(values: Sequence[float]) -> dict:
+    """``mean``, sample ``std`` (0 for one value), ``n`` and the ``values``."""
+    values = [float(v) for v in values]
+    if not values:
+        return dict(mean=float('nan'), std=float('nan'), n=0, values=[])
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return dict(mean=statistics.mean(values), std=std, n=len(values), values=values)
+
+
+def mean_std(summary: dict, digits: int = 2) -> str:
+    """``'45.18 ± 1.20'``; the mean alone for one value, ``'-'`` for none."""
+    if not summary.get('n'):
+        return '-'
+    if summary['n'] == 1:
+        return f'{summary["mean"]:.{digits}f}'
+    return f'{summary["mean"]:.{digits}f} ± {summary["std"]:.{digits}f}'
+
+
+def write_json(path: str, obj) -> None:
+    """Write json atomically (a temporary file renamed into place)."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(obj, f, indent=1)
+    os.replace(tmp, path)
+
+
+def read_json(path: str) -> Optional[dict]:
+    """The json in ``path``, or None when it is missing or unreadable."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def metric_name(key: str) -> str:
+    """``'lift/p_mpjpe'`` -> ``'P-MPJPE'``."""
+    return key.split('/')[-1].upper().replace('_', '-')
