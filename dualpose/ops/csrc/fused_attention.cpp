@@ -1,6 +1,8 @@
 // Python binding of the fused attention forward kernel (fused_attention_kernel.cu).
 #include <torch/extension.h>
 
+#include <limits>
+
 at::Tensor fused_attention_forward_cuda(const at::Tensor& q, const at::Tensor& k,
                                         const at::Tensor& v, double scale);
 

@@ -12,6 +12,7 @@
 #include <c10/cuda/CUDAGuard.h>
 
 #include <cuda_runtime.h>
+#include <limits>
 #include <math_constants.h>
 
 namespace {
