@@ -150,9 +150,9 @@ def test_attention_module_with_fused_impl_runs_on_cpu(log_lines):
                                         (torch.float16, 2e-3)])
 def test_kernel_matches_reference_on_gpu(shape, dtype, tol, log_lines):
     torch.manual_seed(0)
-    q, k, v = (torch.randn(*shape, device='cuda') for _ in range(3))
-    ref = attention_math(q.double(), k.double(), v.double())
-    out = fa.fused_attention(q.to(dtype), k.to(dtype), v.to(dtype))
+    q, k, v = (torch.randn(*shape, device='cuda').to(dtype) for _ in range(3))
+    ref = attention_math(q.double(), k.double(), v.double())  # same (rounded) inputs
+    out = fa.fused_attention(q, k, v)
     assert out.dtype == dtype and out.shape == q.shape
     torch.testing.assert_close(out.double(), ref, rtol=tol, atol=tol)
     assert any('runs the CUDA kernel' in m for m in log_lines), log_lines
