@@ -168,6 +168,16 @@ def test_one_tiny_arm_end_to_end_then_skipped(tmp_path, tiny_h36m_file, capsys):
     assert os.path.getmtime(work / 'runs' / 'crl_s0.json') == mtime
 
 
+def test_estimate_times_steps_and_trains_nothing(tmp_path, tiny_h36m_file, capsys):
+    data_root = osp.dirname(tiny_h36m_file)
+    secs = ablation.main(['--quick', '--studies', 'fusion', '--arms', 'dual', '--seeds', '0', '1',
+                          '--work-dir', str(tmp_path / 'work'), '--estimate',
+                          '--cfg-options', *data_options(data_root)])
+    assert 0 < secs < 600
+    assert 'dual: about' in capsys.readouterr().out
+    assert not (tmp_path / 'work').exists()
+
+
 def test_low_label_study_uses_the_shared_helper():
     study = load_tool('tools/analysis/low_label_study.py')
     assert study.train_and_test is sr.train_and_test

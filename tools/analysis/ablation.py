@@ -253,6 +253,47 @@ def run_arm(work: str, mode_name: str, arm: str, spec_arm: dict, seed: int, log)
     return record, True
 
 
+# ------------------------------------------------------------------------------- estimate
+def estimate(plan: Dict[str, dict], seeds: Sequence[int], log, overhead: float = 5.0) -> float:
+    """Rough wall seconds of running ``plan`` with ``seeds`` on this machine, from the
+    measured time of a few optimisation steps of each model: training steps per epoch x
+    epochs, plus evaluation (validation each epoch, the flip-averaged test; a forward pass
+    taken as a third of a step) and ``overhead`` seconds per run. Trains nothing."""
+    datasets, steps = {}, {}
+
+    def dataset(cfg, key):
+        k = repr(cfg[key]['dataset'])
+        if k not in datasets:
+            datasets[k] = sr.build_dataset(cfg, key)
+        return datasets[k]
+
+    def seconds(cfg):
+        train_ds = dataset(cfg, 'train_dataloader')
+        batch = cfg.train_dataloader.batch_size
+        model = cfg.model.copy()
+        model.backbone = {k: v for k, v in model.backbone.items() if k != 'init_cfg'}
+        k = (repr(model), batch)
+        if k not in steps:
+            steps[k] = sr.step_seconds(cfg, dataset=train_ds)
+        epochs = cfg.train_cfg.max_epochs
+        secs = epochs * math.ceil(len(train_ds) / batch) * steps[k]
+        if cfg.get('val_dataloader') and cfg.get('test_dataloader'):
+            samples = (epochs * len(dataset(cfg, 'val_dataloader'))
+                       + 2 * len(dataset(cfg, 'test_dataloader')))
+            secs += samples * steps[k] / (3 * batch)
+        return secs + overhead
+
+    total, pretrained = 0.0, set()
+    for arm, p in plan.items():
+        secs = seconds(sr.config_with(p['config'], p['options']))
+        if p['pretrain'] and p['pretrain']['key'] not in pretrained:
+            pretrained.add(p['pretrain']['key'])
+            secs += seconds(sr.config_with(PRETRAIN, p['pretrain']['options']))
+        log(f'{arm}: about {secs / 60:.1f} min per seed')
+        total += secs
+    return total * len(seeds)
+
+
 # ------------------------------------------------------------------------------- report
 def aggregate(records: Sequence[dict]) -> Dict[str, dict]:
     """arm -> dict(metrics: {metric: summary}, params, seeds, seconds) over its records."""
@@ -422,6 +463,9 @@ def parse_args(argv=None):
                         help='train nothing: rebuild the table and plot from the runs present')
     parser.add_argument('--dry-run', action='store_true',
                         help='print the commands each arm would run, and run nothing')
+    parser.add_argument('--estimate', action='store_true',
+                        help='time a few steps of each model and print the expected wall time '
+                        'of the study on this machine; trains nothing')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='key=value overrides added to every supervised and fine-tuning '
                         'run (part of each run\'s settings)')
@@ -462,6 +506,11 @@ def main(argv=None):
                 log(f'# {arm}')
             log(sr.command_line('train.py', [p['config'], '--cfg-options', *p['options']]))
         return plan
+    if args.estimate:
+        secs = estimate(plan, args.seeds, log)
+        log(f'{mode_name} mode, {len(args.seeds)} seeds: about {secs / 60:.0f} min '
+            f'({secs / 3600:.1f} h) on this machine')
+        return secs
     os.makedirs(work, exist_ok=True)
     start = time.time()
     total, done, ran = len(args.seeds) * len(to_run), 0, 0

@@ -12,12 +12,11 @@ import os
 import os.path as osp
 import statistics
 import sys
-import time
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from study_runs import (METRICS, REPO, last_checkpoint, mean_std,  # noqa: E402
-                        summarize, train, train_and_test, write_json)
+from study_runs import (METRICS, config_with, last_checkpoint, mean_std,  # noqa: E402
+                        step_seconds, summarize, train, train_and_test, write_json)
 
 SYN = 'configs/dualpose/synthetic/'
 PRETRAIN = SYN + 'crl-pretrain-tiny_synthetic-27f.py'
@@ -27,34 +26,8 @@ ARMS = {'scratch': SYN + 'scratch-s1-tiny_synthetic-27f.py',
 
 def time_iterations(batch_size=32, repeats=10):
     """Median seconds of one optimisation step of each config's model at the same batch."""
-    import torch
-    from mmengine import Config
-    from mmengine.dataset import pseudo_collate
-
-    from dualpose.registry import DATASETS, MODELS
-    from dualpose.utils import register_all_modules
-    register_all_modules()
-    out = {}
-    for name, config in (('pretrain', PRETRAIN), ('finetune', ARMS['scratch'])):
-        cfg = Config.fromfile(osp.join(REPO, config))
-        ds_cfg = cfg.train_dataloader.dataset
-        ds_cfg.data_root = osp.join(REPO, ds_cfg.data_root)
-        ds = DATASETS.build(ds_cfg)
-        model = MODELS.build(cfg.model).train()
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-        data = model.data_preprocessor(pseudo_collate([ds[i] for i in range(batch_size)]), True)
-        times = []
-        for i in range(repeats + 2):
-            t0 = time.perf_counter()
-            losses = model(**data, mode='loss')
-            loss = sum(v for k, v in losses.items() if 'loss' in k)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if i >= 2:
-                times.append(time.perf_counter() - t0)
-        out[name] = statistics.median(times)
-    return out
+    return {name: step_seconds(config_with(config), batch_size, repeats)
+            for name, config in (('pretrain', PRETRAIN), ('finetune', ARMS['scratch']))}
 
 
 def main(argv=None):

@@ -111,6 +111,46 @@ def config_with(config: str, options: Sequence[str] = ()):
     return cfg
 
 
+def build_dataset(cfg, key: str = 'train_dataloader'):
+    """The dataset of one of the config's loaders, its data root taken from the repository."""
+    from dualpose.registry import DATASETS
+    from dualpose.utils import register_all_modules
+    register_all_modules()
+    ds_cfg = cfg[key]['dataset'].copy()
+    if ds_cfg.get('data_root') and not osp.isabs(ds_cfg['data_root']):
+        ds_cfg['data_root'] = osp.join(REPO, ds_cfg['data_root'])
+    return DATASETS.build(ds_cfg)
+
+
+def step_seconds(cfg, batch_size: Optional[int] = None, repeats: int = 3,
+                 dataset=None) -> float:
+    """Median seconds of one optimisation step (loss, backward, AdamW) of the config's model
+    on a batch of its training data (default: the config's batch size)."""
+    import torch
+    from mmengine.dataset import pseudo_collate
+
+    from dualpose.registry import MODELS
+    from dualpose.utils import register_all_modules
+    register_all_modules()
+    batch_size = batch_size or cfg.train_dataloader.batch_size
+    ds = dataset if dataset is not None else build_dataset(cfg)
+    model = MODELS.build(cfg.model).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    data = model.data_preprocessor(
+        pseudo_collate([ds[i % len(ds)] for i in range(batch_size)]), True)
+    times = []
+    for i in range(repeats + 1):  # the first step warms up
+        t0 = time.perf_counter()
+        losses = model(**data, mode='loss')
+        loss = sum(v for k, v in losses.items() if k.startswith('loss'))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if i:
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def last_checkpoint(work_dir: str) -> str:
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         return f.read().strip()
