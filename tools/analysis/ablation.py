@@ -47,9 +47,11 @@ PRETRAIN = SYN + 'crl-pretrain-tiny_synthetic-27f.py'
 # Budgets. 'full': the shipped synthetic configs (supervised arms exactly as
 # dualpose-tiny_synthetic-27f; low-label and pre-training as scratch-s1 / crl-pretrain-tiny but
 # 8 blocks deep, so that top-K has room: K = 2 and 4 of 8, the paper's 4 and 8 of 16).
-# 'quick': the same studies, narrower and shallower models on non-overlapping clips (every
-# other clip for pre-training), sized to finish all arms x 3 seeds on 2 CPU cores in under
-# 30 minutes. Its pre-training (about 45 iterations) is far too short to be evidence.
+# 'quick': the same studies with narrower, shallower models and fewer clips (windows every
+# 54 frames for the supervised arms, 27 for low-label fine-tuning, 162 for pre-training, plus
+# each video's last window), sized to finish all arms x 3 seeds on 2 CPU cores in under
+# 30 minutes: about 50 supervised, 25 fine-tuning and 30 pre-training iterations per run,
+# far too few to be evidence.
 MODES = {
     'full': dict(
         supervised=dict(embed_dims=32, depth=4, epochs=8, stride=9, batch_size=32),
@@ -57,9 +59,9 @@ MODES = {
         pretrain=dict(epochs=3, stride=9, batch_size=32, tau_iters=150),
     ),
     'quick': dict(
-        supervised=dict(embed_dims=16, depth=2, epochs=3, stride=27, batch_size=32),
-        low_label=dict(embed_dims=16, depth=4, epochs=8, stride=27, batch_size=32),
-        pretrain=dict(epochs=1, stride=54, batch_size=16, tau_iters=20),
+        supervised=dict(embed_dims=16, depth=2, epochs=2, stride=54, batch_size=32),
+        low_label=dict(embed_dims=16, depth=4, epochs=4, stride=27, batch_size=32),
+        pretrain=dict(epochs=1, stride=162, batch_size=16, tau_iters=10),
     ),
 }
 
@@ -254,7 +256,7 @@ def run_arm(work: str, mode_name: str, arm: str, spec_arm: dict, seed: int, log)
 
 
 # ------------------------------------------------------------------------------- estimate
-def estimate(plan: Dict[str, dict], seeds: Sequence[int], log, overhead: float = 5.0) -> float:
+def estimate(plan: Dict[str, dict], seeds: Sequence[int], log, overhead: float = 2.0) -> float:
     """Rough wall seconds of running ``plan`` with ``seeds`` on this machine, from the
     measured time of a few optimisation steps of each model: training steps per epoch x
     epochs, plus evaluation (validation each epoch, the flip-averaged test; a forward pass
