@@ -13,6 +13,8 @@ bash tools/install.sh .venv
 PY=.venv/bin/python
 $PY tools/dataset_converters/make_synthetic_h36m.py
 $PY tools/train.py "$CONFIG" --work-dir "$WORK_DIR"
-CKPT=$(cat "$WORK_DIR/last_checkpoint")
+# the epoch chosen on the held-out training recordings (validation), else the last one
+CKPT=$(ls -t "$WORK_DIR"/best_*.pth 2>/dev/null | head -1 || true)
+CKPT=${CKPT:-$(cat "$WORK_DIR/last_checkpoint")}
 $PY tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK_DIR" --dump "$WORK_DIR/predictions.pkl"
 echo "quickstart finished in $(( $(date +%s) - start )) s; per-action table above, logs in $WORK_DIR"
