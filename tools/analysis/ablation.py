@@ -50,17 +50,21 @@ PRETRAIN = SYN + 'crl-pretrain-tiny_synthetic-27f.py'
 # 'quick': the same studies with narrower, shallower models and fewer clips (windows every
 # 54 frames for the supervised arms, 27 for low-label fine-tuning, 162 for pre-training, plus
 # each video's last window), sized to finish all arms x 3 seeds on 2 CPU cores in under
-# 30 minutes: about 50 supervised, 25 fine-tuning and 30 pre-training iterations per run,
-# far too few to be evidence.
+# 30 minutes: about 45 supervised, 20 fine-tuning and 30 pre-training iterations per run;
+# single-pass test (no flip averaging). Far too few iterations to be evidence.
 MODES = {
     'full': dict(
-        supervised=dict(embed_dims=32, depth=4, epochs=8, stride=9, batch_size=32),
-        low_label=dict(embed_dims=32, depth=8, epochs=20, stride=9, batch_size=32),
+        supervised=dict(embed_dims=32, depth=4, epochs=8, stride=9, batch_size=32,
+                        flip_test=True),
+        low_label=dict(embed_dims=32, depth=8, epochs=20, stride=9, batch_size=32,
+                       flip_test=True),
         pretrain=dict(epochs=3, stride=9, batch_size=32, tau_iters=150),
     ),
     'quick': dict(
-        supervised=dict(embed_dims=16, depth=2, epochs=2, stride=54, batch_size=32),
-        low_label=dict(embed_dims=16, depth=4, epochs=4, stride=27, batch_size=32),
+        supervised=dict(embed_dims=16, depth=2, epochs=2, stride=54, batch_size=32,
+                        flip_test=False),
+        low_label=dict(embed_dims=16, depth=4, epochs=3, stride=27, batch_size=32,
+                       flip_test=False),
         pretrain=dict(epochs=1, stride=162, batch_size=16, tau_iters=10),
     ),
 }
@@ -134,7 +138,8 @@ def size_options(size: dict, head: bool = True) -> List[str]:
             f'train_dataloader.dataset.stride={size["stride"]}',
             f'train_dataloader.batch_size={size["batch_size"]}']
     if head:
-        opts.append(f'model.head.in_channels={size["embed_dims"]}')
+        opts += [f'model.head.in_channels={size["embed_dims"]}',
+                 f'model.test_cfg.flip_test={size["flip_test"]}']
     return opts
 
 
@@ -256,12 +261,12 @@ def run_arm(work: str, mode_name: str, arm: str, spec_arm: dict, seed: int, log)
 
 
 # ------------------------------------------------------------------------------- estimate
-def estimate(plan: Dict[str, dict], seeds: Sequence[int], log, overhead: float = 2.0) -> float:
+def estimate(plan: Dict[str, dict], seeds: Sequence[int], log, overhead: float = 3.0) -> float:
     """Rough wall seconds of running ``plan`` with ``seeds`` on this machine, from the
-    measured time of a few optimisation steps of each model: training steps per epoch x
-    epochs, plus evaluation (validation each epoch, the flip-averaged test; a forward pass
-    taken as a third of a step) and ``overhead`` seconds per run. Trains nothing."""
-    datasets, steps = {}, {}
+    measured time of a few optimisation steps and evaluation passes of each model: steps per
+    epoch x epochs, validation each epoch, one test, and ``overhead`` seconds per run (building
+    the runner, reading the data, checkpoints). Trains nothing."""
+    datasets, timings = {}, {}
 
     def dataset(cfg, key):
         k = repr(cfg[key]['dataset'])
@@ -275,14 +280,15 @@ def estimate(plan: Dict[str, dict], seeds: Sequence[int], log, overhead: float =
         model = cfg.model.copy()
         model.backbone = {k: v for k, v in model.backbone.items() if k != 'init_cfg'}
         k = (repr(model), batch)
-        if k not in steps:
-            steps[k] = sr.step_seconds(cfg, dataset=train_ds)
+        if k not in timings:
+            timings[k] = sr.time_model(cfg, dataset=train_ds)
+        t = timings[k]
         epochs = cfg.train_cfg.max_epochs
-        secs = epochs * math.ceil(len(train_ds) / batch) * steps[k]
+        secs = epochs * math.ceil(len(train_ds) / batch) * t['step']
         if cfg.get('val_dataloader') and cfg.get('test_dataloader'):
-            samples = (epochs * len(dataset(cfg, 'val_dataloader'))
-                       + 2 * len(dataset(cfg, 'test_dataloader')))
-            secs += samples * steps[k] / (3 * batch)
+            clips = (epochs * len(dataset(cfg, 'val_dataloader'))
+                     + len(dataset(cfg, 'test_dataloader')))
+            secs += clips / batch * t['forward']
         return secs + overhead
 
     total, pretrained = 0.0, set()

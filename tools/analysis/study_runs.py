@@ -122,10 +122,11 @@ def build_dataset(cfg, key: str = 'train_dataloader'):
     return DATASETS.build(ds_cfg)
 
 
-def step_seconds(cfg, batch_size: Optional[int] = None, repeats: int = 3,
-                 dataset=None) -> float:
-    """Median seconds of one optimisation step (loss, backward, AdamW) of the config's model
-    on a batch of its training data (default: the config's batch size)."""
+def time_model(cfg, batch_size: Optional[int] = None, repeats: int = 3,
+               dataset=None) -> Dict[str, float]:
+    """Median seconds, on a batch of the config's training data (default: its batch size), of
+    one optimisation step (loss, backward, AdamW: ``step``) and of one evaluation forward pass
+    (no gradients, twice with flip averaging: ``forward``)."""
     import torch
     from mmengine.dataset import pseudo_collate
 
@@ -138,17 +139,37 @@ def step_seconds(cfg, batch_size: Optional[int] = None, repeats: int = 3,
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     data = model.data_preprocessor(
         pseudo_collate([ds[i % len(ds)] for i in range(batch_size)]), True)
-    times = []
-    for i in range(repeats + 1):  # the first step warms up
-        t0 = time.perf_counter()
+
+    def step():
         losses = model(**data, mode='loss')
         loss = sum(v for k, v in losses.items() if k.startswith('loss'))
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if i:
-            times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+
+    def forward():
+        with torch.no_grad():
+            model(data['inputs'], mode='tensor')
+
+    out = {}
+    for name, fn in (('step', step), ('forward', forward)):
+        model.train(name == 'step')
+        times = []
+        for i in range(repeats + 1):  # the first call warms up
+            t0 = time.perf_counter()
+            fn()
+            if i:
+                times.append(time.perf_counter() - t0)
+        out[name] = statistics.median(times)
+    flip = (cfg.model.get('test_cfg') or {}).get('flip_test', False)
+    out['forward'] *= 2 if flip else 1
+    return out
+
+
+def step_seconds(cfg, batch_size: Optional[int] = None, repeats: int = 3,
+                 dataset=None) -> float:
+    """Median seconds of one optimisation step; see :func:`time_model`."""
+    return time_model(cfg, batch_size, repeats, dataset)['step']
 
 
 def last_checkpoint(work_dir: str) -> str:
