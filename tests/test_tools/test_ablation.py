@@ -45,7 +45,8 @@ def test_plan_covers_every_study_with_the_settings_it_names(mode, depth):
     ft = plan['scratch']['options']
     assert plan['scratch']['pretrain'] is None
     base = plan['crl']['pretrain']['options']
-    assert f'model.backbone.arch.depth={depth}' in ft and f'model.backbone.arch.depth={depth}' in base
+    depth_option = f'model.backbone.arch.depth={depth}'
+    assert depth_option in ft and depth_option in base
     assert f'model.top_k={depth // 2}' in base
     expected = {'crl-mask0.6': 'model.mask_ratio=0.6', 'crl-mask0.8': 'model.mask_ratio=0.8',
                 'crl-m1': 'model.num_masks=1', 'crl-token': 'model.mask_mode=token',
