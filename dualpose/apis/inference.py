@@ -25,6 +25,7 @@ import torch
 from dualpose.datasets.datasets.base import clip_starts
 from dualpose.datasets.transforms.lifting_transforms import normalize_screen
 from dualpose.engine.checkpoint import check_state_dict_matches
+from dualpose.evaluation.metrics.lifting_metric import normalized_to_mm
 
 __all__ = [
     'init_model', 'load_weights', 'inference_lifting', 'sliding_window_predict',
@@ -155,22 +156,6 @@ def fill_missing(keypoints: np.ndarray, scores: np.ndarray) -> Tuple[np.ndarray,
         known = [j for j in range(out.shape[1]) if j not in never]
         out[:, never] = out[:, known].mean(1, keepdims=True)
     return out.astype(np.float32), ~detected
-
-
-def normalized_to_mm(pose: np.ndarray, image_width: float, factor_2_5d,
-                     root_index: int = 0) -> np.ndarray:
-    """Root-relative normalised screen units -> root-relative millimetres, as
-    ``PoseLiftingMetric`` scores predictions: ``pose * (w / 2) * factor_2_5d`` per frame.
-
-    Args:
-        pose: (T, J, 3).
-        factor_2_5d: millimetres per pixel, a scalar or (T,).
-    """
-    pose = np.asarray(pose, dtype=np.float64)
-    factor = np.broadcast_to(np.asarray(factor_2_5d, dtype=np.float64).reshape(-1),
-                             (pose.shape[0], ))
-    mm = pose * (float(image_width) / 2.0) * factor[:, None, None]
-    return mm - mm[:, root_index:root_index + 1]
 
 
 def window_weights(seq_len: int) -> np.ndarray:

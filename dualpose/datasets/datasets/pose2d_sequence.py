@@ -1,11 +1,10 @@
 """2D-only pose sequences (no 3D labels), e.g. extra unlabeled data for pre-training."""
-import os.path as osp
 from typing import Dict
 
 import numpy as np
 
 from dualpose.registry import DATASETS
-from .base import BaseClipDataset, check_finite
+from .base import BaseClipDataset, check_finite, load_npz
 
 
 @DATASETS.register_module()
@@ -21,14 +20,7 @@ class Pose2dSequenceDataset(BaseClipDataset):
 
     def load_arrays(self) -> Dict[str, np.ndarray]:
         path = self.ann_file
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'2D sequence file {path!r} does not exist (see '
-                                    'docs/datasets.md, "2D-only sequences")')
-        try:
-            with np.load(path, allow_pickle=True) as f:
-                raw = {k: f[k] for k in f.files}
-        except Exception as err:
-            raise ValueError(f'could not read npz {path!r} ({type(err).__name__}: {err})') from err
+        raw = load_npz(path, hint='See docs/datasets.md, "2D-only sequences".')
         missing = [k for k in ('keypoints', 'video_id', 'image_size') if k not in raw]
         if missing:
             raise KeyError(f"{path!r}: lacks keys {missing}; expected 'keypoints' (N, J, 2), "

@@ -29,11 +29,14 @@ def to_numpy(value, dtype=None) -> np.ndarray:
     return arr.astype(dtype, copy=False) if dtype is not None else arr
 
 
-def normalized_to_mm(pred: np.ndarray, width: float, factor: np.ndarray,
-                     root: int) -> np.ndarray:
+def normalized_to_mm(pred: np.ndarray, width: float, factor, root: int = 0) -> np.ndarray:
     """Root-relative millimetres from a prediction (T, J, 3) in normalised screen units:
-    to pixels (x w / 2), to millimetres (x ``factor`` (T,), mm per pixel), root at 0."""
-    pred_mm = np.asarray(pred, dtype=np.float64) * (width / 2.0) * factor[:, None, None]
+    to pixels (x w / 2), to millimetres (x ``factor``, mm per pixel: a scalar or (T,)),
+    root at 0."""
+    pred = np.asarray(pred, dtype=np.float64)
+    factor = np.broadcast_to(np.asarray(factor, dtype=np.float64).reshape(-1),
+                             (pred.shape[0], ))
+    pred_mm = pred * (float(width) / 2.0) * factor[:, None, None]
     return pred_mm - pred_mm[:, root:root + 1]
 
 
