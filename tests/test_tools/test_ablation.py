@@ -16,7 +16,7 @@ SEEDS = (0, 1, 2)
 
 
 # ------------------------------------------------------------------------------ the plan
-@pytest.mark.parametrize('mode, depth', [('quick', 4), ('full', 8)])
+@pytest.mark.parametrize('mode, depth', [('quick', 4), ('full', 4), ('long', 8)])
 def test_plan_covers_every_study_with_the_settings_it_names(mode, depth):
     arms = ablation.arms_of(ablation.STUDIES)
     plan = ablation.build_plan(mode, arms)

@@ -5,7 +5,8 @@ writes, to the work directory, a Markdown table (mean ± sample std over seeds o
 P-MPJPE and MPJVE, mm, test split), ``results.json`` and a bar chart ``ablation.png``:
 
     python tools/analysis/ablation.py --quick        # 2 CPU cores, under 30 min, noisy
-    python tools/analysis/ablation.py                # full mode (hours; see docs/ablations.md)
+    python tools/analysis/ablation.py                # full mode, about 1.5 h on 2 CPU cores
+    python tools/analysis/ablation.py --mode long    # the shipped configs' budget, ~15 h
 
 Studies (arm marked * is the paper's choice):
   streams            dual-stream* | Transformer only | GCN only (depths matched on parameters)
@@ -44,28 +45,41 @@ SCRATCH_S1 = SYN + 'scratch-s1-tiny_synthetic-27f.py'
 FINETUNE_S1 = SYN + 'crl-finetune-s1-tiny_synthetic-27f.py'
 PRETRAIN = SYN + 'crl-pretrain-tiny_synthetic-27f.py'
 
-# Budgets. 'full': the shipped synthetic configs (supervised arms exactly as
-# dualpose-tiny_synthetic-27f; low-label and pre-training as scratch-s1 / crl-pretrain-tiny but
-# 8 blocks deep, so that top-K has room: K = 2 and 4 of 8, the paper's 4 and 8 of 16).
-# 'quick': the same studies with narrower, shallower models and fewer clips (windows every
-# 54 frames for the supervised arms, 27 for low-label fine-tuning, 162 for pre-training, plus
-# each video's last window), sized to finish all arms x 3 seeds on 2 CPU cores in under
-# 30 minutes: about 45 supervised, 20 fine-tuning and 30 pre-training iterations per run;
-# single-pass test (no flip averaging). Far too few iterations to be evidence.
+# Budgets (one model size and budget per kind of run; every arm of a study gets the same):
+# 'quick': narrow, shallow models and few clips (windows every 54 frames for the supervised
+#   arms, 27 for low-label fine-tuning, 162 for pre-training, plus each video's last window),
+#   sized to finish all arms x 3 seeds on 2 CPU cores in under 30 minutes: about 45
+#   supervised, 20 fine-tuning and 30 pre-training iterations per run; single-pass test.
+#   Far too few iterations to be evidence.
+# 'full': the shipped synthetic model size (C 32, N 4) for every run, sized to finish all arms
+#   x 3 seeds on 2 CPU cores in about 1.5 hours: clips every 27 frames (supervised, every
+#   frame once per epoch), 18 (fine-tuning) and 27 (pre-training); about 87 supervised, 54
+#   fine-tuning and 65 pre-training iterations per run; flip-averaged test.
+# 'long': the shipped synthetic configs (supervised arms exactly as dualpose-tiny_synthetic-27f;
+#   low-label and pre-training as scratch-s1 / crl-pretrain-tiny but 8 blocks deep, so that
+#   top-K is a quarter / half of 8 as the paper's 4 and 8 of 16): about 15 hours on 2 CPU
+#   cores, resumable across sessions.
 MODES = {
-    'full': dict(
-        supervised=dict(embed_dims=32, depth=4, epochs=8, stride=9, batch_size=32,
-                        flip_test=True),
-        low_label=dict(embed_dims=32, depth=8, epochs=20, stride=9, batch_size=32,
-                       flip_test=True),
-        pretrain=dict(epochs=3, stride=9, batch_size=32, tau_iters=150),
-    ),
     'quick': dict(
         supervised=dict(embed_dims=16, depth=2, epochs=2, stride=54, batch_size=32,
                         flip_test=False),
         low_label=dict(embed_dims=16, depth=4, epochs=3, stride=27, batch_size=32,
                        flip_test=False),
         pretrain=dict(epochs=1, stride=162, batch_size=16, tau_iters=10),
+    ),
+    'full': dict(
+        supervised=dict(embed_dims=32, depth=4, epochs=3, stride=27, batch_size=32,
+                        flip_test=True),
+        low_label=dict(embed_dims=32, depth=4, epochs=6, stride=18, batch_size=32,
+                       flip_test=True),
+        pretrain=dict(epochs=1, stride=27, batch_size=16, tau_iters=30),
+    ),
+    'long': dict(
+        supervised=dict(embed_dims=32, depth=4, epochs=8, stride=9, batch_size=32,
+                        flip_test=True),
+        low_label=dict(embed_dims=32, depth=8, epochs=20, stride=9, batch_size=32,
+                       flip_test=True),
+        pretrain=dict(epochs=3, stride=9, batch_size=32, tau_iters=150),
     ),
 }
 
@@ -459,14 +473,17 @@ def collect(work: str, arms: Sequence[str], seeds: Sequence[int]) -> List[dict]:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--quick', action='store_true',
-                        help='small models and budgets: 2 CPU cores, under 30 min (noisy)')
+    parser.add_argument('--mode', choices=list(MODES), default='full',
+                        help='budget: quick (under 30 min on 2 CPU cores, noisy), full (about '
+                        '1.5 h), long (the shipped configs\' budget, about 15 h, resumable)')
+    parser.add_argument('--quick', action='store_true', help='the same as --mode quick')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--studies', nargs='+', choices=list(STUDIES), default=list(STUDIES))
     parser.add_argument('--arms', nargs='+',
                         help='run only these arms of the chosen studies (the table still '
                         'shows every arm whose runs are present)')
-    parser.add_argument('--work-dir', help='default work_dirs/ablation[_quick]')
+    parser.add_argument('--work-dir', help='default work_dirs/ablation (full), '
+                        'work_dirs/ablation_quick, work_dirs/ablation_long')
     parser.add_argument('--report-only', action='store_true',
                         help='train nothing: rebuild the table and plot from the runs present')
     parser.add_argument('--dry-run', action='store_true',
@@ -484,8 +501,9 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    mode_name = 'quick' if args.quick else 'full'
-    work = osp.abspath(args.work_dir or f'work_dirs/ablation{"_quick" if args.quick else ""}')
+    mode_name = 'quick' if args.quick else args.mode
+    suffix = '' if mode_name == 'full' else '_' + mode_name
+    work = osp.abspath(args.work_dir or f'work_dirs/ablation{suffix}')
     needed = arms_of(args.studies)
     to_run = needed
     if args.arms:
