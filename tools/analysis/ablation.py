@@ -5,7 +5,7 @@ writes, to the work directory, a Markdown table (mean ± sample std over seeds o
 P-MPJPE and MPJVE, mm, test split), ``results.json`` and a bar chart ``ablation.png``:
 
     python tools/analysis/ablation.py --quick        # 2 CPU cores, under 30 min, noisy
-    python tools/analysis/ablation.py                # full mode, about 1.5 h on 2 CPU cores
+    python tools/analysis/ablation.py                # full mode, about 2 h on 2 CPU cores
     python tools/analysis/ablation.py --mode long    # the shipped configs' budget, ~15 h
 
 Studies (arm marked * is the paper's choice):
@@ -52,9 +52,9 @@ PRETRAIN = SYN + 'crl-pretrain-tiny_synthetic-27f.py'
 #   supervised, 20 fine-tuning and 30 pre-training iterations per run; single-pass test.
 #   Far too few iterations to be evidence.
 # 'full': the shipped synthetic model size (C 32, N 4) for every run, sized to finish all arms
-#   x 3 seeds on 2 CPU cores in about 1.5 hours: clips every 27 frames (supervised, every
-#   frame once per epoch), 18 (fine-tuning) and 27 (pre-training); about 87 supervised, 54
-#   fine-tuning and 65 pre-training iterations per run; flip-averaged test.
+#   x 3 seeds on 2 CPU cores in about 2 hours: clips every 27 frames (supervised, every
+#   frame once per epoch), 18 (fine-tuning) and 27 (pre-training); 108 supervised, 60
+#   fine-tuning and 80 pre-training iterations per run; flip-averaged test.
 # 'long': the shipped synthetic configs (supervised arms exactly as dualpose-tiny_synthetic-27f;
 #   low-label and pre-training as scratch-s1 / crl-pretrain-tiny but 8 blocks deep, so that
 #   top-K is a quarter / half of 8 as the paper's 4 and 8 of 16): about 15 hours on 2 CPU
@@ -475,7 +475,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--mode', choices=list(MODES), default='full',
                         help='budget: quick (under 30 min on 2 CPU cores, noisy), full (about '
-                        '1.5 h), long (the shipped configs\' budget, about 15 h, resumable)')
+                        '2 h), long (the shipped configs\' budget, about 15 h, resumable)')
     parser.add_argument('--quick', action='store_true', help='the same as --mode quick')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--studies', nargs='+', choices=list(STUDIES), default=list(STUDIES))
