@@ -18,6 +18,7 @@ Studies (arm marked * is the paper's choice):
   masked copies      M=1 | M=3*                 |  pre-training settings, each a CRL
   top-K              K=N/4 | K=N/2*             |  pre-training then the same low-label
   masking            Gaussian noise* | learned token  |  fine-tuning
+  noise scale        std 1.0* | 0.1             |  (not in the paper: our diagnostic)
   teacher            EMA* | frozen copy        /
 
 Every run writes ``runs/<arm>_s<seed>.json``; a run whose json holds the same settings is
@@ -93,6 +94,7 @@ PRETRAINS = {
     'topk-quarter': [],  # K = depth // 4 instead of depth // 2 (pretrain_options)
     'token': ['model.mask_mode=token'],
     'frozen': ['model.teacher.frozen=True'],
+    'noise0.1': ['model.noise_std=0.1'],
 }
 
 # Supervised arms (all training subjects), as options on SUPERVISED.
@@ -136,6 +138,10 @@ STUDIES = {
     'masking': ('masked tokens: Gaussian noise on the 2D input vs a learned mask token',
                 'Gaussian noise chosen over a learned token',
                 [('crl', 'Gaussian noise'), ('crl-token', 'learned token')], 'crl'),
+    'noise_scale': ('std of the masking noise in normalised screen units (a body spans about '
+                    '0.7 x 0.2): our default 1.0 (marked *) vs 0.1',
+                    'not reported by the paper: our diagnostic of the masking result',
+                    [('crl', 'noise std 1.0'), ('crl-noise0.1', 'noise std 0.1')], 'crl'),
     'teacher': ('teacher: EMA of the student vs a frozen copy (the public code\'s behaviour)',
                 'EMA teacher (the paper\'s method)',
                 [('crl', 'EMA'), ('crl-frozen', 'frozen copy')], 'crl'),
