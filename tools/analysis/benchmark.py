@@ -267,8 +267,8 @@ def format_table(results, header) -> str:
         mfu = f'{100 * r["mfu"]:.0f}%' if r.get('mfu') is not None else '-'
         gfs = f'{r["model_flops_per_s"] / 1e9:.1f}' if r.get('model_flops_per_s') else '-'
         vals = (r['mode'], r['precision'], r['batch_size'], r['seq_len'], rng,
-                f'{r["cpu_ms_median"]:.0f}', f'{r["clips_per_s"]:.3f}', f'{r["frames_per_s"]:.1f}', gfs, mfu,
-                _fmt_bytes(r['peak_mem_bytes']))
+                f'{r["cpu_ms_median"]:.0f}', f'{r["clips_per_s"]:.3f}',
+                f'{r["frames_per_s"]:.1f}', gfs, mfu, _fmt_bytes(r['peak_mem_bytes']))
         lines.append(''.join(f'{str(v):<{w}}' for v, w in zip(vals, widths)))
     for r in results:
         if r.get('profile'):
