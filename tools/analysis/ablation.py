@@ -482,7 +482,8 @@ def parse_args(argv=None):
     parser.add_argument('--mode', choices=list(MODES), default='full',
                         help='budget: quick (under 30 min on 2 CPU cores, noisy), full (about '
                         '2 h), long (the shipped configs\' budget, about 15 h, resumable)')
-    parser.add_argument('--quick', action='store_true', help='the same as --mode quick')
+    parser.add_argument('--quick', dest='mode', action='store_const', const='quick',
+                        help='the same as --mode quick')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--studies', nargs='+', choices=list(STUDIES), default=list(STUDIES))
     parser.add_argument('--arms', nargs='+',
@@ -507,7 +508,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    mode_name = 'quick' if args.quick else args.mode
+    mode_name = args.mode
     suffix = '' if mode_name == 'full' else '_' + mode_name
     work = osp.abspath(args.work_dir or f'work_dirs/ablation{suffix}')
     needed = arms_of(args.studies)
