@@ -27,6 +27,7 @@ def _isolated_caches(tmp_path, monkeypatch):
     """Keep caches that libraries write inside the test's own folder."""
     monkeypatch.setenv('MPLCONFIGDIR', str(tmp_path / 'mpl'))
     monkeypatch.setenv('TORCHINDUCTOR_CACHE_DIR', str(tmp_path / 'inductor'))
+    monkeypatch.setenv('DUALPOSE_EXTENSIONS_DIR', str(tmp_path / 'extensions'))
 
 
 def load_tool(rel_path: str):

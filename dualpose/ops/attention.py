@@ -1,6 +1,10 @@
-"""Optional fused CUDA attention: ``softmax(q k^T / sqrt(d)) v`` in one kernel.
+"""``attn_impl='fused'``: ``softmax(q k^T / sqrt(d)) v`` in one compiled kernel.
 
-The kernel (``csrc/fused_attention_kernel.cu``) is compiled with
+CUDA tensors go to the CUDA kernel described below; CPU tensors go to the AVX2 kernel of
+:mod:`dualpose.ops.cpu_attention` (float32, forward only: evaluation and inference). Both
+are built on first use; whatever neither takes runs ``F.scaled_dot_product_attention``.
+
+The CUDA kernel (``csrc/fused_attention_kernel.cu``) is compiled with
 ``torch.utils.cpp_extension.load`` the first time ``attn_impl='fused'`` meets a CUDA tensor
 (the build is cached in torch's extension folder, ``TORCH_EXTENSIONS_DIR``), so nothing is
 compiled unless asked for. It covers the short sequences of this model (J = 17 joints,
@@ -20,7 +24,14 @@ import torch
 import torch.nn.functional as F
 from mmengine.logging import print_log
 
+from .cpu_attention import (AUTOGRAD_REASON, cpu_attention, cpu_build_error,
+                            cpu_unsupported_reason, load_cpu_kernel)
+
 MAX_HEAD_DIM = 64
+# with autograd recording on the CPU, the explicit math beats SDPA up to about 100 keys
+# (forward + backward, head dim 16, 2 threads: 8.6 vs 27.1 ms at 17, 16.7 vs 23.3 at 64,
+# 33.4 vs 29.7 at 128); 64 keeps a margin
+MATH_MAX_KEYS = 64
 SUPPORTED_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 _CSRC = osp.join(osp.dirname(osp.abspath(__file__)), 'csrc')
 _SOURCES = ('fused_attention.cpp', 'fused_attention_kernel.cu')
@@ -119,6 +130,8 @@ def fused_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                     dropout_p: float = 0.0) -> torch.Tensor:
     """``softmax(q k^T / sqrt(d)) v`` for (..., N, D) tensors with the fused kernel, or
     ``F.scaled_dot_product_attention`` when the kernel cannot run (logged once per reason)."""
+    if q.device.type == 'cpu':
+        return _cpu_fused_attention(q, k, v, dropout_p)
     reason = unsupported_reason(q, k, v, dropout_p)
     if reason is not None:
         _log_once(f"attention: attn_impl='fused' falls back to PyTorch "
@@ -127,6 +140,30 @@ def fused_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     _log_once("attention: attn_impl='fused' runs the CUDA kernel dualpose_fused_attention "
               '(forward; the backward recomputes the PyTorch reference)')
     return FusedAttentionFunction.apply(q, k, v)
+
+
+def _cpu_fused_attention(q, k, v, dropout_p):
+    """The CPU route of :func:`fused_attention`: the AVX2 kernel where it can run; in a
+    step autograd records, the explicit math for short sequences (up to ``MATH_MAX_KEYS``
+    keys; for the 17 joints its forward + backward took a third of SDPA's) and SDPA beyond;
+    SDPA for everything else."""
+    reason = cpu_unsupported_reason(q, k, v, dropout_p)
+    if reason is None:
+        _log_once("attention: attn_impl='fused' runs the CPU kernel dualpose_cpu_attention "
+                  '(AVX2, float32, forward only)')
+        return cpu_attention(q, k, v)
+    if reason == AUTOGRAD_REASON:
+        _log_once(f"attention: attn_impl='fused' with autograd recording on the CPU runs the "
+                  f'explicit math for sequences of up to {MATH_MAX_KEYS} keys and PyTorch '
+                  'scaled_dot_product_attention for longer ones')
+        if k.shape[-2] <= MATH_MAX_KEYS:
+            from dualpose.models.layers.attention import attention_math
+            return attention_math(q, k, v, dropout_p, training=dropout_p > 0)
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
+    level = logging.WARNING if reason == cpu_build_error() else logging.INFO
+    _log_once(f"attention: attn_impl='fused' runs PyTorch scaled_dot_product_attention "
+              f'on the CPU when {reason}', level)
+    return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
 
 
 def tiled_online_softmax_reference(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
@@ -153,11 +190,16 @@ def tiled_online_softmax_reference(q: torch.Tensor, k: torch.Tensor, v: torch.Te
 
 def fused_attention_status(device: Optional[torch.device] = None) -> Tuple[bool, str]:
     """(usable, message) for ``attn_impl='fused'`` on ``device`` (default: CUDA if present).
-    Builds the extension when CUDA is present."""
+    Builds the kernel for that device if it is not built yet."""
     device = torch.device(device if device is not None else
                           ('cuda' if torch.cuda.is_available() else 'cpu'))
+    if device.type == 'cpu':
+        if load_cpu_kernel() is None:
+            return False, f'{cpu_build_error()}: PyTorch SDPA runs instead'
+        return True, ('the CPU kernel dualpose_cpu_attention runs (float32 without autograd; '
+                      'SDPA otherwise)')
     if device.type != 'cuda':
-        return False, f'device {device} is not CUDA: PyTorch SDPA runs instead'
+        return False, f'device {device} has no kernel: PyTorch SDPA runs instead'
     if load_extension() is None:
         return False, f'{build_error()}: PyTorch SDPA runs instead'
     return True, 'the CUDA kernel dualpose_fused_attention runs'

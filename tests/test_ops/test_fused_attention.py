@@ -1,5 +1,6 @@
 """The optional fused CUDA attention: fallback selection, log lines, build-missing path (CPU)
-and agreement with the reference math (GPU only; skipped without one)."""
+and agreement with the reference math (GPU only; skipped without one). The CPU kernel has
+its own tests, tests/test_ops/test_cpu_attention.py."""
 import logging
 from types import SimpleNamespace
 
@@ -58,16 +59,17 @@ def test_kernel_algorithm_matches_reference(n, d):
                                attention_math(q, k, v), rtol=1e-5, atol=1e-5)
 
 
-def test_cpu_inputs_fall_back_to_sdpa_and_log_once(log_lines):
+def test_cpu_inputs_never_reach_the_cuda_path(log_lines):
+    """CPU tensors go to the CPU kernel or to SDPA (tests/test_ops/test_cpu_attention.py),
+    never to the CUDA selection; a case the CPU kernel cannot take is logged once."""
     torch.manual_seed(0)
-    q, k, v = torch.randn(3, 2, 4, 9, 8)
+    q, k, v = torch.randn(3, 2, 4, 9, 8, dtype=torch.float64).unbind(0)
     out = fa.fused_attention(q, k, v)
     fa.fused_attention(q, k, v)
     torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v))
-    falls = [m for m in log_lines if 'falls back' in m]
-    assert len(falls) == 1
-    assert "attn_impl='fused' falls back to PyTorch scaled_dot_product_attention" in falls[0]
-    assert 'CUDA tensors' in falls[0]
+    sdpa = [m for m in log_lines if 'runs PyTorch scaled_dot_product_attention' in m]
+    assert len(sdpa) == 1 and 'dtype torch.float64' in sdpa[0]
+    assert not any('CUDA' in m for m in log_lines)
 
 
 def test_cpu_inputs_do_not_trigger_a_build(monkeypatch, fresh_build):
@@ -85,8 +87,8 @@ def test_no_cuda_means_no_build(monkeypatch, fresh_build):
                         lambda: pytest.fail('must not compile without CUDA'))
     assert fa.load_extension() is None
     assert fa.build_error() == 'CUDA is not available'
-    ok, msg = fa.fused_attention_status('cpu')
-    assert not ok and 'PyTorch SDPA runs instead' in msg
+    ok, msg = fa.fused_attention_status('cuda')
+    assert not ok and msg == 'CUDA is not available: PyTorch SDPA runs instead'
 
 
 def test_failed_build_is_reported_tried_once_and_falls_back(monkeypatch, fresh_build, log_lines):
@@ -107,10 +109,11 @@ def test_failed_build_is_reported_tried_once_and_falls_back(monkeypatch, fresh_b
     ok, msg = fa.fused_attention_status('cuda')
     assert not ok and 'nvcc not found' in msg
 
-    # the attention call then runs SDPA and says why, once
+    # the attention call then runs SDPA and says why, once ('meta' tensors stand in for
+    # CUDA ones: not CPU, so they take the CUDA selection)
     monkeypatch.setattr(fa, 'unsupported_reason', lambda *a, **k: reason)
-    q, k, v = torch.randn(3, 1, 2, 6, 4)
-    torch.testing.assert_close(fa.fused_attention(q, k, v), F.scaled_dot_product_attention(q, k, v))
+    q, k, v = torch.randn(3, 1, 2, 6, 4, device='meta')
+    assert fa.fused_attention(q, k, v).shape == q.shape
     fa.fused_attention(q, k, v)
     assert sum('nvcc not found' in m for m in log_lines) == 1
 
@@ -135,8 +138,10 @@ def test_attention_module_with_fused_impl_runs_on_cpu(log_lines):
     ref = TemporalAttention(16, num_heads=4, attn_impl='math').eval()
     ref.load_state_dict(fused.state_dict())
     x = torch.randn(2, 12, 5, 16)
-    torch.testing.assert_close(fused(x), ref(x), rtol=1e-5, atol=1e-6)
-    assert any('falls back' in m for m in log_lines)
+    with torch.no_grad():
+        torch.testing.assert_close(fused(x), ref(x), rtol=1e-5, atol=1e-6)
+    # head dim 4: no CPU kernel for it, so SDPA runs and the log says why
+    assert any('head dim 4 is not one of' in m for m in log_lines)
 
 
 # ---------------------------------------------------------------- GPU: the kernel itself

@@ -7,8 +7,10 @@
 Shapes: temporal (B*J, H, T, D) and spatial (B*T, H, J, D), read from the model's attention
 layers. For each implementation: forward time and forward + backward time (median of
 ``--repeats`` after warm-up), and the largest absolute difference from the explicit math
-computed in float64. ``fused`` falls back to SDPA without CUDA (the log says so), so its row
-then times SDPA: ``fused_ran_kernel`` in the json tells which ran.
+computed in float64. ``fused`` runs the CUDA kernel on a GPU and the AVX2 kernel on a CPU
+(float32 forward only: its forward + backward column on a CPU times SDPA, which is what a
+training step runs); where neither kernel can run it falls back to SDPA (the log says so):
+``fused_ran_kernel`` in the json tells which ran.
 """
 import argparse
 import json
@@ -120,7 +122,9 @@ def main(argv=None):
             for impl in args.impls:
                 r = bench(shape, impl, DTYPES[dt], device, args.warmup, args.repeats)
                 r['attention'] = name
-                r['fused_ran_kernel'] = fused_ok if impl == 'fused' else None
+                # the CPU kernel takes float32 forwards; other cases run SDPA
+                r['fused_ran_kernel'] = (fused_ok and (device.type == 'cuda' or dt == 'fp32')
+                                         if impl == 'fused' else None)
                 rows.append(r)
                 print(f'{name:<9}{str(tuple(shape)):<22}{impl:<7}{r["dtype"]:<10}'
                       f'{r["fwd_ms"]:>9.3f}{r["fwd_bwd_ms"]:>12.3f}{r["fwd_tflops"]:>13.3f}'

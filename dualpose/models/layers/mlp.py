@@ -71,4 +71,9 @@ class Mlp(nn.Module):
                 w = w * out_scale.unsqueeze(1)
                 b = None if b is None else b * out_scale
             return _GeluLinear.apply(h, w, b)
-        return self.drop(linear_out_scaled(self.drop(self.act(h)), self.fc2, out_scale))
+        if not (torch.is_grad_enabled() and h.requires_grad) and type(self.act) is nn.GELU:
+            # nothing keeps the pre-activation: GELU in place, one (tokens, rC) buffer less
+            a = torch.ops.aten.gelu_(h, approximate=self.act.approximate)
+        else:
+            a = self.act(h)
+        return self.drop(linear_out_scaled(self.drop(a), self.fc2, out_scale))

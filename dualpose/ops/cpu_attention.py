@@ -1,0 +1,162 @@
+"""The CPU half of ``attn_impl='fused'``: an AVX2 attention kernel for float32 inference.
+
+PyTorch's CPU ``scaled_dot_product_attention`` runs this model's small heads (head dim 16,
+17 joints or a few hundred frames) at a fraction of the machine's speed: its flash kernel
+is blocked for long sequences and wide heads. ``csrc/cpu_attention.cpp`` is written for
+these shapes (see its header comment). It is plain C++ behind a C ABI, compiled with the
+system compiler (``$CXX``, else ``c++``) in about a second the first time it is needed,
+cached under ``$DUALPOSE_EXTENSIONS_DIR`` (default ``~/.cache/dualpose/extensions``) by a
+hash of the source and flags, and loaded with :mod:`ctypes`.
+
+It computes the forward pass only, so it runs when no gradient is needed (evaluation,
+inference, the pre-training teacher). A forward that autograd records runs the explicit
+math for up to ``MATH_MAX_KEYS`` keys and SDPA for longer sequences
+(:func:`dualpose.ops.attention.fused_attention`); :func:`cpu_unsupported_reason` names every
+other case that goes to SDPA (no AVX2, no compiler, head dim other than 8/16/32/64, other
+dtypes, dropout).
+"""
+import ctypes
+import hashlib
+import os
+import os.path as osp
+import shutil
+import subprocess
+import tempfile
+from typing import Optional
+
+import torch
+
+_SOURCE = osp.join(osp.dirname(osp.abspath(__file__)), 'csrc', 'cpu_attention.cpp')
+CXX_FLAGS = ('-O3', '-mavx2', '-mfma', '-std=c++17', '-shared', '-fPIC', '-fopenmp')
+HEAD_DIMS = (8, 16, 32, 64)
+AUTOGRAD_REASON = 'the CPU kernel is forward-only and autograd is recording (training step)'
+
+
+class _CpuBuild:
+    """The one build attempt of a process."""
+    tried = False
+    lib = None
+    error: Optional[str] = None
+
+
+def extensions_dir() -> str:
+    return os.environ.get('DUALPOSE_EXTENSIONS_DIR',
+                          osp.join(osp.expanduser('~'), '.cache', 'dualpose', 'extensions'))
+
+
+def _compiler() -> Optional[str]:
+    return shutil.which(os.environ.get('CXX', 'c++'))
+
+
+def library_path(cxx: str) -> str:
+    """Where the build for this source, compiler and flags lives."""
+    digest = hashlib.sha1()
+    with open(_SOURCE, 'rb') as f:
+        digest.update(f.read())
+    digest.update(' '.join((cxx,) + CXX_FLAGS).encode())
+    return osp.join(extensions_dir(), f'dualpose_cpu_attention_{digest.hexdigest()[:12]}.so')
+
+
+def _compile(cxx: str, target: str) -> None:
+    """Compile into a temporary file beside ``target``, then rename: a crash mid-build never
+    leaves a half-written library where the loader would find it."""
+    os.makedirs(osp.dirname(target), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix='.so', dir=osp.dirname(target))
+    os.close(fd)
+    try:
+        proc = subprocess.run([cxx, *CXX_FLAGS, _SOURCE, '-o', tmp],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            lines = (proc.stderr or proc.stdout).strip().splitlines()
+            raise RuntimeError(f'{cxx} exited with {proc.returncode}: '
+                               f'{lines[0] if lines else "no output"}')
+        os.replace(tmp, target)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+
+
+def _load(path: str):
+    lib = ctypes.CDLL(path)  # CDLL releases the GIL during calls
+    fn = lib.dualpose_cpu_attention_f32
+    i64, ptr = ctypes.c_int64, ctypes.c_void_p
+    fn.argtypes = [ptr, ptr, ptr, ptr, i64, i64, i64, i64, i64, ptr, ptr, ptr, ptr,
+                   ctypes.c_float, ctypes.c_int]
+    fn.restype = ctypes.c_int
+    return lib
+
+
+def load_cpu_kernel():
+    """The loaded library, building it on the first call; None when the CPU lacks AVX2 or
+    the build fails (:func:`cpu_build_error` says why). Tried once per process."""
+    if not _CpuBuild.tried:
+        _CpuBuild.tried = True
+        try:
+            if torch.backends.cpu.get_cpu_capability() not in ('AVX2', 'AVX512'):
+                raise RuntimeError('the CPU has no AVX2 '
+                                   f'(capability {torch.backends.cpu.get_cpu_capability()})')
+            cxx = _compiler()
+            if cxx is None:
+                raise RuntimeError(f"no C++ compiler: {os.environ.get('CXX', 'c++')} "
+                                   'is not on PATH (set CXX)')
+            path = library_path(cxx)
+            if not osp.exists(path):
+                _compile(cxx, path)
+            _CpuBuild.lib = _load(path)
+        except (RuntimeError, OSError) as err:
+            _CpuBuild.error = f'the CPU kernel is unavailable ({err})'
+    return _CpuBuild.lib
+
+
+def cpu_build_error() -> Optional[str]:
+    return _CpuBuild.error
+
+
+def cpu_unsupported_reason(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                           dropout_p: float = 0.0) -> Optional[str]:
+    """Why the CPU kernel cannot take these inputs, or None when it can. The cheap checks
+    come first, so inputs it cannot take never trigger a build."""
+    tensors = (q, k, v)
+    if any(t.device.type != 'cpu' for t in tensors):
+        return f'inputs are on {q.device.type}'
+    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        return AUTOGRAD_REASON
+    if any(t.dtype != torch.float32 for t in tensors):
+        return f'dtype {q.dtype}: the CPU kernel takes float32'
+    if q.dim() not in (3, 4) or k.dim() != q.dim() or v.dim() != q.dim():
+        return f'rank {q.dim()}: the CPU kernel takes (B, N, D) or (B, H, N, D)'
+    if k.shape != v.shape or q.shape[:-2] != k.shape[:-2] or q.shape[-1] != k.shape[-1]:
+        return (f'q, k, v shapes do not fit ({tuple(q.shape)}, {tuple(k.shape)}, '
+                f'{tuple(v.shape)})')
+    if q.shape[-1] not in HEAD_DIMS:
+        return f'head dim {q.shape[-1]} is not one of {HEAD_DIMS}'
+    if q.numel() == 0 or k.numel() == 0:
+        return 'empty inputs'
+    if dropout_p > 0:
+        return 'attention dropout is not implemented in the kernel'
+    if load_cpu_kernel() is None:
+        return cpu_build_error()
+    return None
+
+
+def cpu_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """``softmax(q k^T / sqrt(D)) v`` with the CPU kernel; call
+    :func:`cpu_unsupported_reason` first. q: (B, [H,] Lq, D), k and v: (B, [H,] Lk, D).
+
+    The result has q's shape and lives in (B, Lq, H, D) memory, so the model's
+    ``out.transpose(1, 2).reshape(B, Lq, H * D)`` is a view."""
+    squeeze = q.dim() == 3
+    if squeeze:
+        q, k, v = q.unsqueeze(1), k.unsqueeze(1), v.unsqueeze(1)
+    # the kernel reads each token's D values contiguously
+    q, k, v = (t if t.stride(-1) == 1 else t.contiguous() for t in (q, k, v))
+    b, h, lq, d = q.shape
+    out = torch.empty(b, lq, h, d, dtype=q.dtype).transpose(1, 2)
+    strides = [(ctypes.c_int64 * 3)(*t.stride()[:3]) for t in (q, k, v, out)]
+    status = _CpuBuild.lib.dualpose_cpu_attention_f32(
+        q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr(), b, h, lq, k.shape[2], d,
+        *strides, d ** -0.5, torch.get_num_threads())
+    if status != 0:
+        raise RuntimeError(f'dualpose_cpu_attention_f32 returned {status} for q {tuple(q.shape)}, '
+                           f'k {tuple(k.shape)}')
+    return out.squeeze(1) if squeeze else out

@@ -1,0 +1,240 @@
+"""The AVX2 CPU attention kernel behind ``attn_impl='fused'`` on CPU tensors: agreement with
+the float64 reference on the model's shapes and the awkward ones, layouts, routing to SDPA,
+and the build's failure paths. The kernel tests skip where it cannot be built (no AVX2 or
+no C++ compiler); the fallback tests run everywhere."""
+import logging
+import os
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.logging import MMLogger
+
+import dualpose.ops.attention as fa
+import dualpose.ops.cpu_attention as ca
+from dualpose.models.layers import SpatialAttention, TemporalAttention
+from dualpose.models.layers.attention import attention_math
+
+
+@pytest.fixture
+def needs_kernel():
+    """Skip where the kernel cannot be built (no AVX2, no compiler). Built on first use, in
+    the test's extension folder (conftest), once per process."""
+    if ca.load_cpu_kernel() is None:
+        pytest.skip(f'CPU kernel unavailable: {ca.cpu_build_error()}')
+
+
+class _Records(logging.Handler):
+
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def log_lines():
+    logger = MMLogger.get_current_instance()
+    handler = _Records()
+    logger.addHandler(handler)
+    saved = set(fa._logged)
+    fa._logged.clear()
+    yield handler.messages
+    logger.removeHandler(handler)
+    fa._logged.clear()
+    fa._logged.update(saved)
+
+
+@pytest.fixture
+def fresh_cpu_build(monkeypatch):
+    monkeypatch.setattr(ca._CpuBuild, 'tried', False)
+    monkeypatch.setattr(ca._CpuBuild, 'lib', None)
+    monkeypatch.setattr(ca._CpuBuild, 'error', None)
+
+
+def _reference(q, k, v):
+    return attention_math(q.double(), k.double(), v.double())
+
+
+@pytest.mark.usefixtures('needs_kernel')
+@pytest.mark.parametrize('d', [8, 16, 32, 64])
+@pytest.mark.parametrize('lq, lk', [(1, 1), (17, 17), (15, 15), (16, 16), (33, 33),
+                                    (5, 40), (40, 3)])
+def test_kernel_matches_float64_reference(d, lq, lk):
+    torch.manual_seed(lq * 100 + lk + d)
+    q = torch.randn(2, 3, lq, d)
+    k, v = torch.randn(2, 2, 3, lk, d).unbind(0)
+    out = ca.cpu_attention(q, k, v)
+    assert out.shape == q.shape and out.dtype == torch.float32
+    torch.testing.assert_close(out.double(), _reference(q, k, v), rtol=2e-6, atol=2e-6)
+
+
+@pytest.mark.usefixtures('needs_kernel')
+@pytest.mark.parametrize('name, shape', [('temporal', (17, 8, 243, 16)),
+                                         ('spatial', (243, 8, 17, 16))])
+def test_kernel_on_the_b_model_shapes(name, shape):
+    torch.manual_seed(0)
+    q, k, v = torch.randn(3, *shape).unbind(0)
+    torch.testing.assert_close(ca.cpu_attention(q, k, v).double(), _reference(q, k, v),
+                               rtol=2e-6, atol=2e-6)
+
+
+@pytest.mark.usefixtures('needs_kernel')
+def test_strided_views_and_output_layout():
+    """The model hands over views of its (tokens, 3, H, D) projection; the result lives in
+    (B, N, H, D) memory so the merge of the heads afterwards is a view."""
+    torch.manual_seed(0)
+    qkv = torch.randn(30, 17, 3, 4, 16)  # (B, N, 3, H, D)
+    q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # (B, H, N, D), strided
+    out = ca.cpu_attention(q, k, v)
+    torch.testing.assert_close(out.double(), _reference(q, k, v), rtol=2e-6, atol=2e-6)
+    assert out.transpose(1, 2).is_contiguous()
+    # a non-unit stride along D is copied first; 3-D inputs are one head
+    qt = torch.randn(5, 2, 16, 2)[..., 0]  # (5, 2, 16), stride 2 along D
+    assert qt.stride(-1) == 2
+    torch.testing.assert_close(ca.cpu_attention(qt, qt, qt).double(), _reference(qt, qt, qt),
+                               rtol=2e-6, atol=2e-6)
+
+
+@pytest.mark.usefixtures('needs_kernel')
+def test_large_scores_do_not_overflow_and_nan_stays_in_its_row():
+    torch.manual_seed(0)
+    q, k, v = torch.randn(3, 2, 2, 20, 16).unbind(0)
+    q = q * 40  # scores in the hundreds: exp would overflow without the row max
+    out = ca.cpu_attention(q, k, v)
+    assert torch.isfinite(out).all()
+    torch.testing.assert_close(out.double(), _reference(q, k, v), rtol=1e-5, atol=1e-5)
+    q[0, 1, 7, 3] = float('nan')
+    out = ca.cpu_attention(q, k, v)
+    assert torch.isnan(out[0, 1, 7]).all()
+    mask = torch.ones(out.shape[:-1], dtype=torch.bool)
+    mask[0, 1, 7] = False
+    torch.testing.assert_close(out[mask].double(), _reference(q, k, v)[mask],
+                               rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.usefixtures('needs_kernel')
+def test_thread_count_does_not_change_the_result():
+    torch.manual_seed(0)
+    q, k, v = torch.randn(3, 5, 4, 50, 16).unbind(0)
+    saved = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = ca.cpu_attention(q, k, v)
+        torch.set_num_threads(2)
+        two = ca.cpu_attention(q, k, v)
+    finally:
+        torch.set_num_threads(saved)
+    assert torch.equal(one, two)
+
+
+@pytest.mark.usefixtures('needs_kernel')
+@pytest.mark.parametrize('cls', [SpatialAttention, TemporalAttention])
+def test_attention_modules_run_the_kernel_in_eval_and_sdpa_in_training(cls, log_lines):
+    torch.manual_seed(0)
+    fused = cls(64, num_heads=4, attn_impl='fused')
+    ref = cls(64, num_heads=4, attn_impl='math')
+    ref.load_state_dict(fused.state_dict())
+    x = torch.randn(1, 24, 17, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(fused.eval()(x), ref.eval()(x), rtol=1e-5, atol=1e-5)
+    assert any('runs the CPU kernel dualpose_cpu_attention' in m for m in log_lines)
+    # training: autograd records, so SDPA runs and the gradients are the reference's
+    xs = [x.clone().requires_grad_() for _ in range(2)]
+    outs = [m.train()(xi) for m, xi in zip((fused, ref), xs)]
+    for o in outs:
+        o.square().sum().backward()
+    torch.testing.assert_close(outs[0], outs[1], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(xs[0].grad, xs[1].grad, rtol=1e-4, atol=1e-5)
+    assert any('with autograd recording on the CPU runs the explicit math' in m
+               for m in log_lines)
+
+
+@pytest.mark.parametrize('make, expected', [
+    (lambda: torch.randn(3, 2, 2, 9, 16, dtype=torch.float64).unbind(0), 'dtype torch.float64'),
+    (lambda: torch.randn(3, 2, 2, 9, 12).unbind(0), 'head dim 12'),
+    (lambda: torch.randn(3, 2, 2, 2, 9, 16).unbind(0), 'rank 5'),
+    (lambda: (torch.randn(2, 9, 16), torch.randn(2, 8, 16), torch.randn(2, 9, 16)),
+     'shapes do not fit'),
+])
+def test_inputs_the_kernel_cannot_take_are_named_and_run_sdpa(make, expected, log_lines):
+    q, k, v = make()
+    assert expected in ca.cpu_unsupported_reason(q, k, v)
+    if k.shape == v.shape:
+        torch.testing.assert_close(fa.fused_attention(q, k, v),
+                                   F.scaled_dot_product_attention(q, k, v))
+        assert sum(expected in m for m in log_lines) == 1
+
+
+def test_dropout_and_grad_route_to_sdpa():
+    q = torch.randn(1, 2, 5, 16)
+    assert 'dropout' in ca.cpu_unsupported_reason(q, q, q, dropout_p=0.1)
+    qg = q.clone().requires_grad_()
+    assert 'autograd is recording' in ca.cpu_unsupported_reason(qg, q, q)
+    with torch.no_grad():  # nothing recorded: the kernel may run
+        assert 'autograd' not in str(ca.cpu_unsupported_reason(qg, q, q))
+
+
+def test_missing_compiler_is_reported_tried_once_and_falls_back(monkeypatch, fresh_cpu_build,
+                                                                log_lines):
+    monkeypatch.setenv('CXX', 'no-such-compiler-dualpose')
+    q, k, v = torch.randn(3, 1, 2, 6, 16).unbind(0)
+    assert ca.load_cpu_kernel() is None
+    assert 'no-such-compiler-dualpose is not on PATH' in ca.cpu_build_error()
+    assert ca.cpu_unsupported_reason(q, k, v) == ca.cpu_build_error()
+    torch.testing.assert_close(fa.fused_attention(q, k, v),
+                               F.scaled_dot_product_attention(q, k, v))
+    fa.fused_attention(q, k, v)
+    warned = [m for m in log_lines if 'no-such-compiler-dualpose' in m]
+    assert len(warned) == 1
+    ok, msg = fa.fused_attention_status('cpu')
+    assert not ok and 'PyTorch SDPA runs instead' in msg
+
+
+def test_failed_compile_leaves_nothing_behind(monkeypatch, fresh_cpu_build, tmp_path):
+    """A compiler that fails: the error names it, and no library (or temporary file) is left
+    where the next process would load it."""
+    fake = tmp_path / 'bin' / 'c++'
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\necho "fatal: pretend compiler error" >&2\nexit 3\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv('CXX', str(fake))
+    out_dir = tmp_path / 'ext'
+    monkeypatch.setenv('DUALPOSE_EXTENSIONS_DIR', str(out_dir))
+    if torch.backends.cpu.get_cpu_capability() not in ('AVX2', 'AVX512'):
+        pytest.skip('the build is not attempted without AVX2')
+    assert ca.load_cpu_kernel() is None
+    assert 'exited with 3: fatal: pretend compiler error' in ca.cpu_build_error()
+    assert os.listdir(out_dir) == []
+
+
+@pytest.mark.usefixtures('needs_kernel')
+def test_build_is_cached_by_source_and_flags(monkeypatch, fresh_cpu_build, tmp_path):
+    out_dir = tmp_path / 'ext'
+    monkeypatch.setenv('DUALPOSE_EXTENSIONS_DIR', str(out_dir))
+    assert ca.load_cpu_kernel() is not None
+    built = os.listdir(out_dir)
+    assert len(built) == 1 and built[0].startswith('dualpose_cpu_attention_')
+    # a second process (fresh state) loads the cached library instead of compiling
+    monkeypatch.setattr(ca._CpuBuild, 'tried', False)
+    monkeypatch.setattr(ca, '_compile', lambda *a: pytest.fail('must load the cached build'))
+    assert ca.load_cpu_kernel() is not None
+
+
+def test_training_route_picks_math_for_short_and_sdpa_for_long_sequences(monkeypatch):
+    calls = []
+    real = F.scaled_dot_product_attention
+
+    def counting_sdpa(*args, **kwargs):
+        calls.append(args[1].shape[-2])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fa.F, 'scaled_dot_product_attention', counting_sdpa)
+    for n in (17, fa.MATH_MAX_KEYS, fa.MATH_MAX_KEYS + 1):
+        q, k, v = (torch.randn(2, 2, n, 16, requires_grad=True) for _ in range(3))
+        out = fa.fused_attention(q, k, v)
+        out.sum().backward()
+        torch.testing.assert_close(out, attention_math(q, k, v), rtol=1e-5, atol=1e-6)
+    assert calls == [fa.MATH_MAX_KEYS + 1]
