@@ -112,6 +112,24 @@ def test_benchmark_in_process_with_profile(tmp_path, capsys):
     assert saved['macs']['matmul_macs'] == count_macs(TINY, seq_len=9)['matmul_macs']
 
 
+def test_benchmark_compares_attention_implementations_interleaved(capsys):
+    tool = load_tool('tools/analysis/benchmark.py')
+    summary = tool.main([TINY, '--seq-len', '9', '--modes', 'infer', '--threads', '1',
+                         '--warmup', '1', '--repeats', '3', '--compare-attn', 'math', 'sdpa',
+                         '--gemm-size', '256'])
+    a, b = summary['results']
+    assert (a['attn_impl'], b['attn_impl']) == ('math', 'sdpa')
+    for r in (a, b):
+        _check_result(r, 'infer', 'fp32')
+        assert len(r['times_s']) == 3 and r['interleaved_with'] == ['math', 'sdpa']
+        assert 'cumulative' not in r['peak_mem_kind']  # the pair ran in its own process
+    sp = b['speedup_vs']
+    assert sp['attn_impl'] == 'math' and 0 < sp['min'] <= sp['median'] <= sp['max']
+    assert 'sdpa vs math (infer, fp32, interleaved)' in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # one of --attn-impl and --compare-attn
+        tool.parse_args([TINY, '--attn-impl', 'sdpa', '--compare-attn', 'sdpa', 'fused'])
+
+
 def test_benchmark_isolated_case_and_bf16(capsys):
     tool = load_tool('tools/analysis/benchmark.py')
     summary = tool.main([TINY, '--seq-len', '5', '--modes', 'infer', '--precision', 'bf16',
@@ -149,5 +167,7 @@ def test_bench_attention_tool_on_cpu(capsys):
     shapes = {r['attention']: tuple(r['shape']) for r in rows}
     assert shapes == {'temporal': (2 * 17, 4, 9, 8), 'spatial': (2 * 9, 4, 17, 8)}
     assert all(r['max_abs_err_vs_fp64_math'] < 1e-5 for r in rows)
-    assert summary['fused_ran_kernel'] is False  # no CUDA here: SDPA ran instead
+    # no CUDA here: the CPU kernel ran where it builds (head dim 8), SDPA otherwise
+    from dualpose.ops.cpu_attention import load_cpu_kernel
+    assert summary['fused_ran_kernel'] is (load_cpu_kernel() is not None)
     assert 'fused attention:' in capsys.readouterr().out

@@ -3,7 +3,7 @@
     python tools/analysis/benchmark.py CONFIG [--batch-size 1] [--seq-len T]
         [--modes infer train] [--precision fp32 bf16] [--threads 2] [--device cpu|cuda]
         [--warmup 2] [--repeats 5] [--compile] [--attn-impl sdpa|math|fused]
-        [--profile 15] [--json results.json] [--cfg-options k=v ...]
+        [--compare-attn A B] [--profile 15] [--json results.json] [--cfg-options k=v ...]
 
 Each (mode, precision) runs in a fresh process, so its peak resident memory (CPU) or peak
 allocated memory (CUDA) is its own. Times are per iteration after ``--warmup`` iterations:
@@ -13,6 +13,10 @@ peak (square matmuls, same threads and precision) is measured in the same run; u
 (MFU) = model FLOPs per second / that peak, with model FLOPs = 2 x the every-matmul MAC count
 of tools/analysis/get_flops.py (x 3 for a training step, the usual forward + 2 x backward
 approximation).
+
+``--compare-attn sdpa fused`` times two attention implementations on the same model in one
+process, alternating between iterations, so that a speed-up smaller than the machine's own
+drift (this VM's GEMM rate moves by tens of percent within minutes) can still be read.
 """
 import argparse
 import contextlib
@@ -54,8 +58,14 @@ def parse_args(argv=None):
     p.add_argument('--repeats', type=int, default=5)
     p.add_argument('--compile', action='store_true',
                    help='torch.compile the model (also on when the config sets compile)')
-    p.add_argument('--attn-impl', choices=['sdpa', 'math', 'fused'],
-                   help='override the attention implementation of every attention layer')
+    attn = p.add_mutually_exclusive_group()
+    attn.add_argument('--attn-impl', choices=['sdpa', 'math', 'fused'],
+                      help='override the attention implementation of every attention layer')
+    attn.add_argument('--compare-attn', nargs=2, choices=['sdpa', 'math', 'fused'],
+                      metavar=('A', 'B'),
+                      help='time two attention implementations on one model, alternating '
+                           'between iterations (A B, B A, ...), and report the speed-up of B '
+                           'over A; --repeats counts pairs')
     p.add_argument('--profile', type=int, default=0, metavar='N',
                    help='profile one extra iteration; keep the N ops with most self time')
     p.add_argument('--no-malloc-tuning', action='store_true',
@@ -176,14 +186,8 @@ def _top_ops(prof, device, n):
 
 
 # ------------------------------------------------------------------------------ one case
-def run_case(cfg, args, mode: str, precision: str) -> dict:
-    """Time one (mode, precision) in this process."""
-    device = torch.device(args.device)
-    malloc_tuned = False
-    if device.type == 'cpu' and not args.no_malloc_tuning:
-        malloc_tuned = keep_freed_memory_mapped()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+def _build_step(cfg, args, device, mode: str, precision: str):
+    """The model and a closure that runs one iteration of ``mode`` on random inputs."""
     torch.manual_seed(0)
     seq_len = args.seq_len or default_seq_len(cfg)
     model, fn, compiled = _prepare_model(cfg, args, device, mode)
@@ -206,39 +210,61 @@ def run_case(cfg, args, mode: str, precision: str) -> dict:
             optimizer.zero_grad(set_to_none=True)
         _sync(device)
 
+    return model, step, seq_len, compiled
+
+
+def _timed(step):
+    """(wall s, process CPU s) of one call."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    step()
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
+def _timing_fields(times, cpu_times, batch_size, seq_len) -> dict:
+    times, cpu_times = sorted(times), sorted(cpu_times)
+    med = times[len(times) // 2]
+    return dict(ms_median=1e3 * med, ms_min=1e3 * times[0], ms_max=1e3 * times[-1],
+                times_s=times,
+                # CPU time of the process (all threads): with --threads 1 on a busy machine
+                # a steadier figure than wall time, which counts time spent descheduled
+                cpu_ms_median=1e3 * cpu_times[len(cpu_times) // 2],
+                clips_per_s=batch_size / med, frames_per_s=batch_size * seq_len / med)
+
+
+def _prepare_process(args, device) -> bool:
+    """Threads and (CPU) the malloc setting; True when malloc was tuned."""
+    malloc_tuned = False
+    if device.type == 'cpu' and not args.no_malloc_tuning:
+        malloc_tuned = keep_freed_memory_mapped()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    return malloc_tuned
+
+
+def _peak_memory_fields(args, device) -> dict:
+    if device.type == 'cuda':
+        return dict(peak_mem_bytes=torch.cuda.max_memory_allocated(device),
+                    peak_mem_kind='cuda max_memory_allocated')
+    return dict(peak_mem_bytes=_peak_rss_bytes(),
+                peak_mem_kind='process peak RSS' + ('' if args.worker_out else ' (cumulative)'))
+
+
+def run_case(cfg, args, mode: str, precision: str) -> dict:
+    """Time one (mode, precision) in this process."""
+    device = torch.device(args.device)
+    malloc_tuned = _prepare_process(args, device)
+    model, step, seq_len, compiled = _build_step(cfg, args, device, mode, precision)
     if device.type == 'cuda':
         torch.cuda.reset_peak_memory_stats(device)
     rss_before = _rss_now_bytes()
-    warm_times = []
-    for _ in range(args.warmup):
-        t0 = time.perf_counter()
-        step()
-        warm_times.append(time.perf_counter() - t0)
-    times, cpu_times = [], []
-    for _ in range(args.repeats):
-        t0, c0 = time.perf_counter(), time.process_time()
-        step()
-        times.append(time.perf_counter() - t0)
-        cpu_times.append(time.process_time() - c0)
-    times.sort()
-    cpu_times.sort()
+    warm_times = [_timed(step)[0] for _ in range(args.warmup)]
+    times, cpu_times = zip(*[_timed(step) for _ in range(args.repeats)])
     res = dict(mode=mode, precision=precision, batch_size=args.batch_size, seq_len=seq_len,
                device=str(device), threads=torch.get_num_threads(), compiled=compiled,
                attn_impl=args.attn_impl, malloc_tuned=malloc_tuned, warmup_s=warm_times,
-               ms_median=1e3 * times[len(times) // 2], ms_min=1e3 * times[0],
-               ms_max=1e3 * times[-1], times_s=times,
-               # CPU time of the process (all threads): with --threads 1 on a busy machine
-               # a steadier figure than wall time, which counts time spent descheduled
-               cpu_ms_median=1e3 * cpu_times[len(cpu_times) // 2])
-    med = times[len(times) // 2]
-    res['clips_per_s'] = args.batch_size / med
-    res['frames_per_s'] = args.batch_size * seq_len / med
-    if device.type == 'cuda':
-        res['peak_mem_bytes'] = torch.cuda.max_memory_allocated(device)
-        res['peak_mem_kind'] = 'cuda max_memory_allocated'
-    else:
-        res['peak_mem_bytes'] = _peak_rss_bytes()
-        res['peak_mem_kind'] = 'process peak RSS' + ('' if args.worker_out else ' (cumulative)')
+               **_timing_fields(times, cpu_times, args.batch_size, seq_len),
+               **_peak_memory_fields(args, device))
+    if device.type == 'cpu':
         res['rss_before_bytes'] = rss_before
     if args.profile:
         from torch.profiler import ProfilerActivity, profile
@@ -250,6 +276,51 @@ def run_case(cfg, args, mode: str, precision: str) -> dict:
     return res
 
 
+def _run_here(cfg, args, mode: str, precision: str) -> list:
+    if args.compare_attn:
+        return run_attention_comparison(cfg, args, mode, precision)
+    return [run_case(cfg, args, mode, precision)]
+
+
+def run_attention_comparison(cfg, args, mode: str, precision: str) -> list:
+    """``--compare-attn A B``: one model, its attention implementation switched between
+    iterations in the order A B, B A, A B, ... so that drifts of the machine's speed fall on
+    both alike. One result per implementation; the second carries ``speedup_vs`` (the
+    median over pairs of time(A) / time(B))."""
+    from dualpose.models.layers.attention import MultiHeadSelfAttention
+    device = torch.device(args.device)
+    malloc_tuned = _prepare_process(args, device)
+    model, step, seq_len, compiled = _build_step(cfg, args, device, mode, precision)
+    layers = [m for m in model.modules() if isinstance(m, MultiHeadSelfAttention)]
+    impls = args.compare_attn
+
+    def timed(impl):
+        for m in layers:
+            m.attn_impl = impl
+        return _timed(step)
+
+    for _ in range(args.warmup):
+        for impl in impls:
+            timed(impl)
+    runs = {impl: [] for impl in impls}
+    for i in range(args.repeats):
+        for impl in (impls if i % 2 == 0 else impls[::-1]):
+            runs[impl].append(timed(impl))
+    ratios = sorted(a[0] / b[0] for a, b in zip(runs[impls[0]], runs[impls[1]]))
+    results = []
+    for impl in impls:
+        times, cpu_times = zip(*runs[impl])
+        results.append(dict(
+            mode=mode, precision=precision, batch_size=args.batch_size, seq_len=seq_len,
+            device=str(device), threads=torch.get_num_threads(), compiled=compiled,
+            attn_impl=impl, malloc_tuned=malloc_tuned, interleaved_with=impls,
+            **_timing_fields(times, cpu_times, args.batch_size, seq_len),
+            **_peak_memory_fields(args, device)))
+    results[1]['speedup_vs'] = dict(attn_impl=impls[0], median=ratios[len(ratios) // 2],
+                                    min=ratios[0], max=ratios[-1])
+    return results
+
+
 # ------------------------------------------------------------------------------ report
 def _fmt_bytes(n):
     return f'{n / 2 ** 30:.2f} GiB'
@@ -257,19 +328,26 @@ def _fmt_bytes(n):
 
 def format_table(results, header) -> str:
     lines = [f'{k:<14}: {v}' for k, v in header.items()]
-    cols = ('mode', 'prec', 'batch', 'T', 'ms/iter median [min, max]', 'cpu ms', 'clips/s',
-            'frames/s', 'GFLOP/s', 'MFU', 'peak mem')
-    widths = (6, 5, 6, 5, 28, 10, 9, 10, 9, 7, 12)
+    cols = ('mode', 'prec', 'batch', 'T', 'attn', 'ms/iter median [min, max]', 'cpu ms',
+            'clips/s', 'frames/s', 'GFLOP/s', 'MFU', 'peak mem')
+    widths = (6, 5, 6, 5, 7, 28, 10, 9, 10, 9, 7, 12)
     lines.append('')
     lines.append(''.join(f'{c:<{w}}' for c, w in zip(cols, widths)))
     for r in results:
         rng = f'{r["ms_median"]:.1f} [{r["ms_min"]:.1f}, {r["ms_max"]:.1f}]'
         mfu = f'{100 * r["mfu"]:.0f}%' if r.get('mfu') is not None else '-'
         gfs = f'{r["model_flops_per_s"] / 1e9:.1f}' if r.get('model_flops_per_s') else '-'
-        vals = (r['mode'], r['precision'], r['batch_size'], r['seq_len'], rng,
+        vals = (r['mode'], r['precision'], r['batch_size'], r['seq_len'],
+                r.get('attn_impl') or 'config', rng,
                 f'{r["cpu_ms_median"]:.0f}', f'{r["clips_per_s"]:.3f}',
                 f'{r["frames_per_s"]:.1f}', gfs, mfu, _fmt_bytes(r['peak_mem_bytes']))
         lines.append(''.join(f'{str(v):<{w}}' for v, w in zip(vals, widths)))
+    for r in results:
+        if r.get('speedup_vs'):
+            sp = r['speedup_vs']
+            lines.append(f'{r["attn_impl"]} vs {sp["attn_impl"]} ({r["mode"]}, {r["precision"]}, '
+                         f'interleaved): {sp["median"]:.3f}x faster, median over '
+                         f'{len(r["times_s"])} pairs [min {sp["min"]:.3f}, max {sp["max"]:.3f}]')
     for r in results:
         if r.get('profile'):
             lines.append('')
@@ -290,7 +368,7 @@ def _run_isolated(argv, mode, precision):
             raise RuntimeError(f'benchmark case ({mode}, {precision}) failed '
                                f'(exit {proc.returncode}):\n{proc.stdout[-4000:]}')
         with open(out) as f:
-            return json.load(f)[0]
+            return json.load(f)
 
 
 def main(argv=None):
@@ -305,7 +383,7 @@ def main(argv=None):
     cases = [(m, p) for m in args.modes for p in args.precision]
 
     if args.worker_out:  # a child: run the cases, write them, no report
-        results = [run_case(cfg, args, m, p) for m, p in cases]
+        results = [r for m, p in cases for r in _run_here(cfg, args, m, p)]
         with open(args.worker_out, 'w') as f:
             json.dump(results, f)
         return results
@@ -318,14 +396,15 @@ def main(argv=None):
     peaks = {p: measure_gemm_peak(device, p, args.gemm_size) for p in args.precision}
     results = []
     for mode, precision in cases:
-        res = (run_case(cfg, args, mode, precision) if args.no_isolate
-               else _run_isolated(argv, mode, precision))
+        case_results = (_run_here(cfg, args, mode, precision) if args.no_isolate
+                        else _run_isolated(argv, mode, precision))
         flops = 2 * macs['matmul_macs'] * args.batch_size * (3 if mode == 'train' else 1)
-        res['model_flops_per_iter'] = flops
-        res['model_flops_per_s'] = flops * 1e3 / res['ms_median']
-        res['gemm_peak_flops_per_s'] = peaks[precision]
-        res['mfu'] = res['model_flops_per_s'] / peaks[precision]
-        results.append(res)
+        for res in case_results:
+            res['model_flops_per_iter'] = flops
+            res['model_flops_per_s'] = flops * 1e3 / res['ms_median']
+            res['gemm_peak_flops_per_s'] = peaks[precision]
+            res['mfu'] = res['model_flops_per_s'] / peaks[precision]
+        results.extend(case_results)
     load_end = os.getloadavg() if hasattr(os, 'getloadavg') else None
     header = {
         'config': args.config,
