@@ -12,7 +12,7 @@ It computes the forward pass only, so it runs when no gradient is needed (evalua
 inference, the pre-training teacher). A forward that autograd records runs the explicit
 math for up to ``MATH_MAX_KEYS`` keys and SDPA for longer sequences
 (:func:`dualpose.ops.attention.fused_attention`); :func:`cpu_unsupported_reason` names every
-other case that goes to SDPA (no AVX2, no compiler, head dim other than 8/16/32/64, other
+other case that goes to SDPA (no AVX2, no compiler, head dim other than 4/8/16/32/64, other
 dtypes, dropout).
 """
 import ctypes
@@ -28,7 +28,7 @@ import torch
 
 _SOURCE = osp.join(osp.dirname(osp.abspath(__file__)), 'csrc', 'cpu_attention.cpp')
 CXX_FLAGS = ('-O3', '-mavx2', '-mfma', '-std=c++17', '-shared', '-fPIC', '-fopenmp')
-HEAD_DIMS = (8, 16, 32, 64)
+HEAD_DIMS = (4, 8, 16, 32, 64)
 AUTOGRAD_REASON = 'the CPU kernel is forward-only and autograd is recording (training step)'
 
 
@@ -153,9 +153,10 @@ def cpu_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Te
     b, h, lq, d = q.shape
     out = torch.empty(b, lq, h, d, dtype=q.dtype).transpose(1, 2)
     strides = [(ctypes.c_int64 * 3)(*t.stride()[:3]) for t in (q, k, v, out)]
-    status = _CpuBuild.lib.dualpose_cpu_attention_f32(
-        q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr(), b, h, lq, k.shape[2], d,
-        *strides, d ** -0.5, torch.get_num_threads())
+    with torch.profiler.record_function('dualpose::cpu_attention'):  # named in profiles
+        status = _CpuBuild.lib.dualpose_cpu_attention_f32(
+            q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr(), b, h, lq, k.shape[2],
+            d, *strides, d ** -0.5, torch.get_num_threads())
     if status != 0:
         raise RuntimeError(f'dualpose_cpu_attention_f32 returned {status} for q {tuple(q.shape)}, '
                            f'k {tuple(k.shape)}')

@@ -59,7 +59,7 @@ def _reference(q, k, v):
 
 
 @pytest.mark.usefixtures('needs_kernel')
-@pytest.mark.parametrize('d', [8, 16, 32, 64])
+@pytest.mark.parametrize('d', [4, 8, 16, 32, 64])
 @pytest.mark.parametrize('lq, lk', [(1, 1), (17, 17), (15, 15), (16, 16), (33, 33),
                                     (5, 40), (40, 3)])
 def test_kernel_matches_float64_reference(d, lq, lk):

@@ -134,14 +134,14 @@ def test_unsupported_inputs_are_named(kwargs, expected, monkeypatch, fresh_build
 
 def test_attention_module_with_fused_impl_runs_on_cpu(log_lines):
     torch.manual_seed(0)
-    fused = TemporalAttention(16, num_heads=4, attn_impl='fused').eval()
-    ref = TemporalAttention(16, num_heads=4, attn_impl='math').eval()
+    fused = TemporalAttention(24, num_heads=4, attn_impl='fused').eval()
+    ref = TemporalAttention(24, num_heads=4, attn_impl='math').eval()
     ref.load_state_dict(fused.state_dict())
-    x = torch.randn(2, 12, 5, 16)
+    x = torch.randn(2, 12, 5, 24)
     with torch.no_grad():
         torch.testing.assert_close(fused(x), ref(x), rtol=1e-5, atol=1e-6)
-    # head dim 4: no CPU kernel for it, so SDPA runs and the log says why
-    assert any('head dim 4 is not one of' in m for m in log_lines)
+    # head dim 6: no CPU kernel for it, so SDPA runs and the log says why
+    assert any('head dim 6 is not one of' in m for m in log_lines)
 
 
 # ---------------------------------------------------------------- GPU: the kernel itself

@@ -5,8 +5,10 @@ One switch, ``attn_impl``, picks how ``softmax(q k^T / sqrt(d)) v`` is computed:
 - ``'sdpa'`` (default): ``F.scaled_dot_product_attention`` (flash-style kernels on CPU and
   GPU; no (N, N) matrix kept for the backward);
 - ``'math'``: the explicit formula, :func:`attention_math` (the readable reference);
-- ``'fused'``: the optional CUDA kernel of :mod:`dualpose.ops.attention`, which falls back
-  to ``'sdpa'`` (and logs why) without CUDA or its build.
+- ``'fused'``: compiled kernels, :mod:`dualpose.ops.attention`: on CPU tensors the AVX2
+  kernel of :mod:`dualpose.ops.cpu_attention` (float32, without autograd; with autograd the
+  explicit math for short sequences), on CUDA tensors the optional CUDA kernel; ``'sdpa'``
+  (logged once, with the reason) wherever neither runs.
 
 All three agree (tests/test_models/test_layers, tests/test_ops).
 """
@@ -61,8 +63,8 @@ class MultiHeadSelfAttention(nn.Module):
     Args:
         dim (int): channels C, divisible by ``num_heads``.
         num_heads (int): attention heads.
-        attn_impl (str): ``'sdpa'`` (default), ``'math'`` (reference) or ``'fused'`` (CUDA
-            kernel, optional).
+        attn_impl (str): ``'sdpa'`` (default), ``'math'`` (reference) or ``'fused'``
+            (compiled CPU / CUDA kernels, see the module docstring).
         use_sdpa (bool, optional): older switch, kept for existing configs: True is
             ``attn_impl='sdpa'``, False is ``'math'``.
 

@@ -41,8 +41,8 @@ class TransformerStream(BaseStream):
         num_heads (int): attention heads (8).
         attn_impl (str): how attention is computed: ``'sdpa'`` (default,
             ``F.scaled_dot_product_attention``), ``'math'`` (the explicit reference) or
-            ``'fused'`` (the optional CUDA kernel, :mod:`dualpose.ops`; falls back to
-            ``'sdpa'`` with a log line when CUDA or its build is missing).
+            ``'fused'`` (compiled kernels, :mod:`dualpose.ops`: AVX2 on CPU for float32
+            inference, CUDA on GPU; ``'sdpa'`` with a log line wherever neither runs).
         use_sdpa (bool, optional): the older switch (True = ``'sdpa'``, False = ``'math'``).
     """
 

@@ -68,13 +68,49 @@ struct Slice {
   int64_t q_row, k_row, v_row, out_row;  // strides between tokens
 };
 
+// out rows i0 .. i0 + R - 1 = (p v) * inv_sum, p: R rows of ldk probabilities. 8-lane
+// vectors for D a multiple of 8, 4-lane ones for D = 4.
+template <int D, int R>
+inline void weighted_values(const Slice& s, int64_t i0, int64_t lk, int64_t ldk,
+                            const float* p, const float* inv_sum) {
+  if constexpr (D % 8 == 0) {
+    constexpr int DV = D / 8;
+    __m256 acc[R][DV];
+    for (int r = 0; r < R; ++r)
+      for (int d = 0; d < DV; ++d) acc[r][d] = _mm256_setzero_ps();
+    for (int64_t j = 0; j < lk; ++j) {
+      const float* vj = s.v + j * s.v_row;
+      __m256 vv[DV];
+      for (int d = 0; d < DV; ++d) vv[d] = _mm256_loadu_ps(vj + 8 * d);
+      for (int r = 0; r < R; ++r) {
+        const __m256 pj = _mm256_broadcast_ss(p + r * ldk + j);
+        for (int d = 0; d < DV; ++d) acc[r][d] = _mm256_fmadd_ps(pj, vv[d], acc[r][d]);
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      const __m256 inv = _mm256_set1_ps(inv_sum[r]);
+      float* o = s.out + (i0 + r) * s.out_row;
+      for (int d = 0; d < DV; ++d) _mm256_storeu_ps(o + 8 * d, _mm256_mul_ps(acc[r][d], inv));
+    }
+  } else {
+    static_assert(D == 4, "head dims: 4 or a multiple of 8");
+    __m128 acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = _mm_setzero_ps();
+    for (int64_t j = 0; j < lk; ++j) {
+      const __m128 vj = _mm_loadu_ps(s.v + j * s.v_row);
+      for (int r = 0; r < R; ++r) acc[r] = _mm_fmadd_ps(_mm_broadcast_ss(p + r * ldk + j), vj, acc[r]);
+    }
+    for (int r = 0; r < R; ++r)
+      _mm_storeu_ps(s.out + (i0 + r) * s.out_row, _mm_mul_ps(acc[r], _mm_set1_ps(inv_sum[r])));
+  }
+}
+
 // R query rows starting at row i0 of one slice. kt: (D, ldk) transposed keys, zero-padded,
 // ldk a multiple of 16; scores: R * ldk floats of scratch; tail[0..1]: the lanes of the last
 // 16-key block that hold real keys.
 template <int D, int R>
 void row_group(const Slice& s, int64_t i0, int64_t lk, int64_t ldk, const float* kt,
                float* scores, float scale_log2e, const __m256* tail) {
-  constexpr int DV = D / 8;
   const int64_t blocks = ldk / 16;
   const __m256 neg_inf = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
 
@@ -132,24 +168,7 @@ void row_group(const Slice& s, int64_t i0, int64_t lk, int64_t ldk, const float*
     inv_sum[r] = 1.0f / hsum(_mm256_add_ps(sum_lo, sum_hi));
   }
 
-  // out = (p v) / sum
-  __m256 acc[R][DV];
-  for (int r = 0; r < R; ++r)
-    for (int d = 0; d < DV; ++d) acc[r][d] = _mm256_setzero_ps();
-  for (int64_t j = 0; j < lk; ++j) {
-    const float* vj = s.v + j * s.v_row;
-    __m256 vv[DV];
-    for (int d = 0; d < DV; ++d) vv[d] = _mm256_loadu_ps(vj + 8 * d);
-    for (int r = 0; r < R; ++r) {
-      const __m256 p = _mm256_broadcast_ss(scores + r * ldk + j);
-      for (int d = 0; d < DV; ++d) acc[r][d] = _mm256_fmadd_ps(p, vv[d], acc[r][d]);
-    }
-  }
-  for (int r = 0; r < R; ++r) {
-    const __m256 inv = _mm256_set1_ps(inv_sum[r]);
-    float* o = s.out + (i0 + r) * s.out_row;
-    for (int d = 0; d < DV; ++d) _mm256_storeu_ps(o + 8 * d, _mm256_mul_ps(acc[r][d], inv));
-  }
+  weighted_values<D, R>(s, i0, lk, ldk, scores, inv_sum);
 }
 
 // Rows per group: enough to reuse each loaded key block, few enough that the R * D / 8
@@ -203,7 +222,7 @@ extern "C" {
 
 // Head dims the kernel is compiled for; other sizes are for the caller to route elsewhere.
 int dualpose_cpu_attention_supports(int64_t head_dim) {
-  return head_dim == 8 || head_dim == 16 || head_dim == 32 || head_dim == 64;
+  return head_dim == 4 || head_dim == 8 || head_dim == 16 || head_dim == 32 || head_dim == 64;
 }
 
 // strides: 3 per tensor (batch, head, token), in elements. Returns 0 on success, 1 for an
@@ -226,6 +245,7 @@ int dualpose_cpu_attention_f32(const float* q, const float* k, const float* v, f
                         q_strides[2], k_strides[2], v_strides[2], out_strides[2]});
   const float scale_log2e = scale * 1.4426950408889634f;
   switch (head_dim) {
+    case 4: run<4>(slices, lq, lk, scale_log2e, threads); break;
     case 8: run<8>(slices, lq, lk, scale_log2e, threads); break;
     case 16: run<16>(slices, lq, lk, scale_log2e, threads); break;
     case 32: run<32>(slices, lq, lk, scale_log2e, threads); break;
