@@ -91,6 +91,25 @@ def test_mlp_activation_recompute_matches_reference(recompute):
     torch.testing.assert_close(fast(x, out_scale=scale), scale * ref(x), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize('approximate', ['none', 'tanh'])
+def test_mlp_in_place_gelu_without_autograd_matches_reference(approximate):
+    """Without autograd the MLP applies GELU in place on its own hidden activation; the
+    result equals the out-of-place module chain, and the input is left alone."""
+    torch.manual_seed(0)
+    mlp = Mlp(8)
+    mlp.act = torch.nn.GELU(approximate=approximate)
+    x = torch.randn(2, 5, 3, 8)
+    x_before = x.clone()
+    ref = mlp.fc2(mlp.act(mlp.fc1(x)))
+    with torch.no_grad():
+        out = mlp(x)
+    with torch.inference_mode():
+        out_inference = mlp(x)
+    torch.testing.assert_close(out, ref.detach(), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(out_inference, ref.detach(), rtol=1e-6, atol=1e-6)
+    assert torch.equal(x, x_before)
+
+
 def test_mlp_recompute_keeps_one_hidden_activation_fewer():
     """The point of the recompute: the GELU output is not kept for the backward."""
     torch.manual_seed(0)
