@@ -36,6 +36,8 @@ DEFAULT_CHECKPOINT = 'demo/checkpoints/dualpose-tiny_synthetic-27f.pth'
 
 
 def parse_args(argv=None):
+    from mmengine.config import DictAction
+
     from dualpose.keypoints import FORMATS, JOINT_SETS
     p = argparse.ArgumentParser(description='Lift 2D keypoints of one person to 3D')
     p.add_argument('input', help='keypoint file (.json, .npy, .npz)')
@@ -68,6 +70,10 @@ def parse_args(argv=None):
                    help='window step for long sequences (default: half a window)')
     p.add_argument('--device', default='cpu', help='cpu or cuda:0')
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
+                   help='override config settings, e.g. '
+                        'model.backbone.transformer_stream.attn_impl=fused (the AVX2 CPU '
+                        'attention kernel: faster on CPU, same result)')
     return p.parse_args(argv)
 
 
@@ -140,7 +146,8 @@ def run(args, tmp_files: dict) -> dict:
             f'checkpoint {args.checkpoint!r} does not exist. The shipped one is '
             f'{DEFAULT_CHECKPOINT}; or train the tiny model with `bash tools/quickstart.sh` '
             'and pass --checkpoint work_dirs/dualpose-tiny_synthetic-27f/epoch_8.pth')
-    model = init_model(args.config, args.checkpoint, device=args.device)
+    model = init_model(args.config, args.checkpoint, device=args.device,
+                       cfg_options=args.cfg_options)
     num_frames = len(seq)
     frames = args.frames if args.frames is not None else default_frames(num_frames, 4)
     bad = [f for f in frames if not 0 <= f < num_frames]
