@@ -1,5 +1,9 @@
-"""Optional compiled operators. Each has a PyTorch fallback and is built only when asked for."""
+"""Optional compiled operators. Each has a PyTorch fallback and is built only when asked for:
+``attn_impl='fused'`` runs :func:`fused_attention`, which picks the CUDA kernel for CUDA
+tensors and the AVX2 kernel (:mod:`dualpose.ops.cpu_attention`) for CPU tensors."""
 from .attention import (build_error, fused_attention, fused_attention_status,
-                              load_extension)
+                        load_extension)
+from .cpu_attention import cpu_build_error, load_cpu_kernel
 
-__all__ = ['fused_attention', 'fused_attention_status', 'load_extension', 'build_error']
+__all__ = ['fused_attention', 'fused_attention_status', 'load_extension', 'build_error',
+           'load_cpu_kernel', 'cpu_build_error']
