@@ -4,7 +4,7 @@ PyTorch's CPU ``scaled_dot_product_attention`` runs this model's small heads (he
 17 joints or a few hundred frames) at a fraction of the machine's speed: its flash kernel
 is blocked for long sequences and wide heads. ``csrc/cpu_attention.cpp`` is written for
 these shapes (see its header comment). It is plain C++ behind a C ABI, compiled with the
-system compiler (``$CXX``, else ``c++``) in about a second the first time it is needed,
+system compiler (``$CXX``, else ``c++``) in about two seconds the first time it is needed,
 cached under ``$DUALPOSE_EXTENSIONS_DIR`` (default ``~/.cache/dualpose/extensions``) by a
 hash of the source and flags, and loaded with :mod:`ctypes`.
 

@@ -1,7 +1,7 @@
 // softmax(q k^T * scale) v on the CPU for float32, AVX2 + FMA, forward only.
 //
 // Built by dualpose/ops/cpu_attention.py with the system C++ compiler on first use and
-// loaded with ctypes: plain C ABI, no torch headers, so the build takes about a second.
+// loaded with ctypes: plain C ABI, no torch headers, so the build takes about two seconds.
 //
 // Layout: q is (B, H, Lq, D), k and v are (B, H, Lk, D), out is (B, H, Lq, D), each with
 // its own strides for the first three axes and unit stride along D (the model passes
@@ -21,7 +21,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -98,7 +97,8 @@ inline void weighted_values(const Slice& s, int64_t i0, int64_t lk, int64_t ldk,
     for (int r = 0; r < R; ++r) acc[r] = _mm_setzero_ps();
     for (int64_t j = 0; j < lk; ++j) {
       const __m128 vj = _mm_loadu_ps(s.v + j * s.v_row);
-      for (int r = 0; r < R; ++r) acc[r] = _mm_fmadd_ps(_mm_broadcast_ss(p + r * ldk + j), vj, acc[r]);
+      for (int r = 0; r < R; ++r)
+        acc[r] = _mm_fmadd_ps(_mm_broadcast_ss(p + r * ldk + j), vj, acc[r]);
     }
     for (int r = 0; r < R; ++r)
       _mm_storeu_ps(s.out + (i0 + r) * s.out_row, _mm_mul_ps(acc[r], _mm_set1_ps(inv_sum[r])));
@@ -188,7 +188,8 @@ void run_slices(const std::vector<Slice>& slices, int64_t begin, int64_t end, in
   for (int i = 0; i < 16; ++i) lanes[i] = i < valid ? -1 : 0;
   __m256 tail[2];
   for (int h = 0; h < 2; ++h)
-    tail[h] = _mm256_castsi256_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(lanes + 8 * h)));
+    tail[h] = _mm256_castsi256_ps(
+        _mm256_load_si256(reinterpret_cast<const __m256i*>(lanes + 8 * h)));
 
   for (int64_t n = begin; n < end; ++n) {
     const Slice& s = slices[n];
