@@ -24,13 +24,13 @@ import torch
 import torch.nn.functional as F
 from mmengine.logging import print_log
 
-from .cpu_attention import (AUTOGRAD_REASON, cpu_attention, cpu_build_error,
-                            cpu_unsupported_reason, load_cpu_kernel)
+from .cpu_attention import (cpu_attention, cpu_build_error, cpu_unsupported_reason,
+                            load_cpu_kernel)
 
 MAX_HEAD_DIM = 64
-# with autograd recording on the CPU, the explicit math beats SDPA up to about 100 keys
-# (forward + backward, head dim 16, 2 threads: 8.6 vs 27.1 ms at 17, 16.7 vs 23.3 at 64,
-# 33.4 vs 29.7 at 128); 64 keeps a margin
+# where the CPU kernel cannot run and autograd records, the explicit math beats SDPA up to
+# about 100 keys (float32 forward + backward, head dim 16, 2 threads: 8.6 vs 27.1 ms at 17,
+# 16.7 vs 23.3 at 64, 33.4 vs 29.7 at 128); 64 keeps a margin
 MATH_MAX_KEYS = 64
 SUPPORTED_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 _CSRC = osp.join(osp.dirname(osp.abspath(__file__)), 'csrc')
@@ -143,24 +143,22 @@ def fused_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
 
 
 def _cpu_fused_attention(q, k, v, dropout_p):
-    """The CPU route of :func:`fused_attention`: the AVX2 kernel where it can run; in a
-    step autograd records, the explicit math for short sequences (up to ``MATH_MAX_KEYS``
-    keys; for the 17 joints its forward + backward took a third of SDPA's) and SDPA beyond;
-    SDPA for everything else."""
+    """The CPU route of :func:`fused_attention`: the AVX2 kernel (forward, and backward when
+    autograd records) where it can run. Elsewhere SDPA, except in float32 steps that
+    autograd records on sequences of up to ``MATH_MAX_KEYS`` keys, where the explicit math
+    is faster (for the 17 joints its forward + backward took a third of SDPA's)."""
     reason = cpu_unsupported_reason(q, k, v, dropout_p)
     if reason is None:
         _log_once("attention: attn_impl='fused' runs the CPU kernel dualpose_cpu_attention "
-                  '(AVX2, float32, forward only)')
+                  '(AVX2, float32; forward, and backward when autograd records)')
         return cpu_attention(q, k, v)
-    if reason == AUTOGRAD_REASON:
-        _log_once(f"attention: attn_impl='fused' with autograd recording on the CPU runs the "
-                  f'explicit math for sequences of up to {MATH_MAX_KEYS} keys and PyTorch '
-                  'scaled_dot_product_attention for longer ones')
-        if k.shape[-2] <= MATH_MAX_KEYS:
-            from dualpose.models.layers.attention import attention_math
-            return attention_math(q, k, v, dropout_p, training=dropout_p > 0)
-        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
     level = logging.WARNING if reason == cpu_build_error() else logging.INFO
+    recording = torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v))
+    if recording and q.dtype == torch.float32 and k.shape[-2] <= MATH_MAX_KEYS:
+        _log_once(f"attention: attn_impl='fused' runs the explicit math on the CPU (a "
+                  f'training step on at most {MATH_MAX_KEYS} keys) when {reason}', level)
+        from dualpose.models.layers.attention import attention_math
+        return attention_math(q, k, v, dropout_p, training=dropout_p > 0)
     _log_once(f"attention: attn_impl='fused' runs PyTorch scaled_dot_product_attention "
               f'on the CPU when {reason}', level)
     return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)

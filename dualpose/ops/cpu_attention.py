@@ -29,7 +29,9 @@ import torch
 _SOURCE = osp.join(osp.dirname(osp.abspath(__file__)), 'csrc', 'cpu_attention.cpp')
 CXX_FLAGS = ('-O3', '-mavx2', '-mfma', '-std=c++17', '-shared', '-fPIC', '-fopenmp')
 HEAD_DIMS = (4, 8, 16, 32, 64)
-AUTOGRAD_REASON = 'the CPU kernel is forward-only and autograd is recording (training step)'
+BACKWARD_HEAD_DIMS = (8, 16, 32, 64)
+NO_BACKWARD_REASON = ('autograd is recording and the CPU kernel has no backward for this head '
+                      f'dim (it has for {BACKWARD_HEAD_DIMS})')
 
 
 class _CpuBuild:
@@ -78,11 +80,13 @@ def _compile(cxx: str, target: str) -> None:
 
 def _load(path: str):
     lib = ctypes.CDLL(path)  # CDLL releases the GIL during calls
-    fn = lib.dualpose_cpu_attention_f32
     i64, ptr = ctypes.c_int64, ctypes.c_void_p
-    fn.argtypes = [ptr, ptr, ptr, ptr, i64, i64, i64, i64, i64, ptr, ptr, ptr, ptr,
-                   ctypes.c_float, ctypes.c_int]
-    fn.restype = ctypes.c_int
+    lib.dualpose_cpu_attention_f32.argtypes = [ptr] * 5 + [i64] * 5 + [
+        ptr, ctypes.c_float, ctypes.c_int]
+    lib.dualpose_cpu_attention_backward_f32.argtypes = [ptr] * 9 + [i64] * 5 + [
+        ptr, ctypes.c_float, ctypes.c_int]
+    for fn in (lib.dualpose_cpu_attention_f32, lib.dualpose_cpu_attention_backward_f32):
+        fn.restype = ctypes.c_int
     return lib
 
 
@@ -119,8 +123,6 @@ def cpu_unsupported_reason(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     tensors = (q, k, v)
     if any(t.device.type != 'cpu' for t in tensors):
         return f'inputs are on {q.device.type}'
-    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
-        return AUTOGRAD_REASON
     if any(t.dtype != torch.float32 for t in tensors):
         return f'dtype {q.dtype}: the CPU kernel takes float32'
     if q.dim() not in (3, 4) or k.dim() != q.dim() or v.dim() != q.dim():
@@ -130,6 +132,8 @@ def cpu_unsupported_reason(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                 f'{tuple(v.shape)})')
     if q.shape[-1] not in HEAD_DIMS:
         return f'head dim {q.shape[-1]} is not one of {HEAD_DIMS}'
+    if _recording(tensors) and q.shape[-1] not in BACKWARD_HEAD_DIMS:
+        return NO_BACKWARD_REASON
     if q.numel() == 0 or k.numel() == 0:
         return 'empty inputs'
     if dropout_p > 0:
@@ -139,9 +143,73 @@ def cpu_unsupported_reason(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     return None
 
 
+def _recording(tensors) -> bool:
+    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+
+
+def _strides(*tensors):
+    """The (batch, head, token) strides of each tensor, flattened for the C side."""
+    values = [st for t in tensors for st in t.stride()[:3]]
+    return (ctypes.c_int64 * len(values))(*values)
+
+
+def _check(status: int, fn: str, q: torch.Tensor, k: torch.Tensor) -> None:
+    if status != 0:
+        raise RuntimeError(f'{fn} returned {status} for q {tuple(q.shape)}, k {tuple(k.shape)}')
+
+
+def _token_major(b: int, h: int, n: int, d: int) -> torch.Tensor:
+    """An empty (B, H, N, D) tensor in (B, N, H, D) memory: merging its heads is a view."""
+    return torch.empty(b, n, h, d).transpose(1, 2)
+
+
+def _forward(q, k, v, with_lse: bool):
+    b, h, lq, d = q.shape
+    out = _token_major(b, h, lq, d)
+    lse = torch.empty(b, h, lq) if with_lse else None
+    with torch.profiler.record_function('dualpose::cpu_attention'):  # named in profiles
+        status = _CpuBuild.lib.dualpose_cpu_attention_f32(
+            q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr(),
+            None if lse is None else lse.data_ptr(), b, h, lq, k.shape[2], d,
+            _strides(q, k, v, out), d ** -0.5, torch.get_num_threads())
+    _check(status, 'dualpose_cpu_attention_f32', q, k)
+    return out, lse
+
+
+class CpuAttentionFunction(torch.autograd.Function):
+    """The kernel's forward, which also keeps each row's log-sum-exp (B * H * Lq floats),
+    and its backward: p recomputed from q, k and that sum, then dv = p^T go,
+    ds = p * (go v^T - rowsum(go * out)), dq = scale ds k, dk = scale ds^T q, with no
+    (Lq, Lk) matrix held between the two passes."""
+
+    @staticmethod
+    def forward(ctx, q, k, v):
+        out, lse = _forward(q, k, v, with_lse=True)
+        ctx.save_for_backward(q, k, v, out, lse)
+        return out
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out):
+        q, k, v, out, lse = ctx.saved_tensors
+        go = grad_out if grad_out.stride(-1) == 1 else grad_out.contiguous()
+        b, h, lq, d = q.shape
+        lk = k.shape[2]
+        gq, gk, gv = _token_major(b, h, lq, d), _token_major(b, h, lk, d), \
+            _token_major(b, h, lk, d)
+        with torch.profiler.record_function('dualpose::cpu_attention_backward'):
+            status = _CpuBuild.lib.dualpose_cpu_attention_backward_f32(
+                q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr(), go.data_ptr(),
+                lse.data_ptr(), gq.data_ptr(), gk.data_ptr(), gv.data_ptr(), b, h, lq, lk, d,
+                _strides(q, k, v, out, go, gq, gk, gv), d ** -0.5, torch.get_num_threads())
+        _check(status, 'dualpose_cpu_attention_backward_f32', q, k)
+        return gq, gk, gv
+
+
 def cpu_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """``softmax(q k^T / sqrt(D)) v`` with the CPU kernel; call
     :func:`cpu_unsupported_reason` first. q: (B, [H,] Lq, D), k and v: (B, [H,] Lk, D).
+    When autograd records, the backward is the kernel's too (:class:`CpuAttentionFunction`).
 
     The result has q's shape and lives in (B, Lq, H, D) memory, so the model's
     ``out.transpose(1, 2).reshape(B, Lq, H * D)`` is a view."""
@@ -150,14 +218,8 @@ def cpu_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Te
         q, k, v = q.unsqueeze(1), k.unsqueeze(1), v.unsqueeze(1)
     # the kernel reads each token's D values contiguously
     q, k, v = (t if t.stride(-1) == 1 else t.contiguous() for t in (q, k, v))
-    b, h, lq, d = q.shape
-    out = torch.empty(b, lq, h, d, dtype=q.dtype).transpose(1, 2)
-    strides = [(ctypes.c_int64 * 3)(*t.stride()[:3]) for t in (q, k, v, out)]
-    with torch.profiler.record_function('dualpose::cpu_attention'):  # named in profiles
-        status = _CpuBuild.lib.dualpose_cpu_attention_f32(
-            q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr(), b, h, lq, k.shape[2],
-            d, *strides, d ** -0.5, torch.get_num_threads())
-    if status != 0:
-        raise RuntimeError(f'dualpose_cpu_attention_f32 returned {status} for q {tuple(q.shape)}, '
-                           f'k {tuple(k.shape)}')
+    if _recording((q, k, v)):
+        out = CpuAttentionFunction.apply(q, k, v)
+    else:
+        out, _ = _forward(q, k, v, with_lse=False)
     return out.squeeze(1) if squeeze else out

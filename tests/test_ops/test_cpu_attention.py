@@ -132,7 +132,7 @@ def test_thread_count_does_not_change_the_result():
 
 @pytest.mark.usefixtures('needs_kernel')
 @pytest.mark.parametrize('cls', [SpatialAttention, TemporalAttention])
-def test_attention_modules_run_the_kernel_in_eval_and_sdpa_in_training(cls, log_lines):
+def test_attention_modules_run_the_kernel_in_eval_and_in_training(cls, log_lines):
     torch.manual_seed(0)
     fused = cls(64, num_heads=4, attn_impl='fused')
     ref = cls(64, num_heads=4, attn_impl='math')
@@ -140,16 +140,61 @@ def test_attention_modules_run_the_kernel_in_eval_and_sdpa_in_training(cls, log_
     x = torch.randn(1, 24, 17, 64)
     with torch.no_grad():
         torch.testing.assert_close(fused.eval()(x), ref.eval()(x), rtol=1e-5, atol=1e-5)
-    assert any('runs the CPU kernel dualpose_cpu_attention' in m for m in log_lines)
-    # training: autograd records, so SDPA runs and the gradients are the reference's
+    # training: autograd records, the kernel's backward runs; gradients are the reference's
     xs = [x.clone().requires_grad_() for _ in range(2)]
     outs = [m.train()(xi) for m, xi in zip((fused, ref), xs)]
     for o in outs:
         o.square().sum().backward()
     torch.testing.assert_close(outs[0], outs[1], rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(xs[0].grad, xs[1].grad, rtol=1e-4, atol=1e-5)
-    assert any('with autograd recording on the CPU runs the explicit math' in m
-               for m in log_lines)
+    for (name, p), p_ref in zip(fused.named_parameters(), ref.parameters()):
+        torch.testing.assert_close(p.grad, p_ref.grad, rtol=1e-4, atol=1e-5, msg=name)
+    assert sum('runs the CPU kernel dualpose_cpu_attention' in m for m in log_lines) == 1
+    assert not any('scaled_dot_product_attention' in m for m in log_lines)
+
+
+@pytest.mark.usefixtures('needs_kernel')
+@pytest.mark.parametrize('d', [8, 16, 32, 64])
+@pytest.mark.parametrize('lq, lk', [(1, 1), (17, 17), (5, 40), (40, 3), (70, 70)])
+def test_backward_matches_float64_reference(d, lq, lk):
+    """The kernel's backward (p recomputed from the saved log-sum-exp) against autograd
+    through the float64 math, for q, k and v."""
+    torch.manual_seed(lq * 100 + lk + d)
+    q64 = torch.randn(2, 3, lq, d, dtype=torch.float64)
+    k64, v64 = torch.randn(2, 2, 3, lk, d, dtype=torch.float64).unbind(0)
+    grad = torch.randn(2, 3, lq, d, dtype=torch.float64)
+    ref_in = [t.clone().requires_grad_() for t in (q64, k64, v64)]
+    attention_math(*ref_in).backward(grad)
+    ins = [t.float().requires_grad_() for t in (q64, k64, v64)]
+    out = ca.cpu_attention(*ins)
+    assert out.grad_fn is not None and 'CpuAttentionFunction' in type(out.grad_fn).__name__
+    out.backward(grad.float())
+    for name, a, b in zip('qkv', ins, ref_in):
+        torch.testing.assert_close(a.grad.double(), b.grad, rtol=1e-5, atol=5e-6, msg=name)
+
+
+@pytest.mark.usefixtures('needs_kernel')
+def test_backward_of_strided_views_and_threads():
+    """Gradients through the model's strided views of one projection, with a strided output
+    gradient; 1 and 2 threads agree bitwise."""
+    torch.manual_seed(0)
+    grads = []
+    saved = torch.get_num_threads()
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            torch.manual_seed(0)
+            qkv = torch.randn(6, 50, 3, 4, 16, requires_grad=True)  # (B, N, 3, H, D)
+            q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+            go = torch.randn(6, 50, 4, 16).transpose(1, 2)  # strided, like the model's
+            ca.cpu_attention(q, k, v).backward(go)
+            ref_qkv = qkv.detach().double().requires_grad_()
+            attention_math(*ref_qkv.permute(2, 0, 3, 1, 4).unbind(0)).backward(go.double())
+            torch.testing.assert_close(qkv.grad.double(), ref_qkv.grad, rtol=1e-5, atol=5e-6)
+            grads.append(qkv.grad)
+    finally:
+        torch.set_num_threads(saved)
+    assert torch.equal(grads[0], grads[1])
 
 
 @pytest.mark.parametrize('make, expected', [
@@ -168,13 +213,14 @@ def test_inputs_the_kernel_cannot_take_are_named_and_run_sdpa(make, expected, lo
         assert sum(expected in m for m in log_lines) == 1
 
 
-def test_dropout_and_grad_route_to_sdpa():
+def test_dropout_and_missing_backward_are_named():
     q = torch.randn(1, 2, 5, 16)
     assert 'dropout' in ca.cpu_unsupported_reason(q, q, q, dropout_p=0.1)
-    qg = q.clone().requires_grad_()
-    assert 'autograd is recording' in ca.cpu_unsupported_reason(qg, q, q)
-    with torch.no_grad():  # nothing recorded: the kernel may run
-        assert 'autograd' not in str(ca.cpu_unsupported_reason(qg, q, q))
+    q4 = torch.randn(1, 2, 5, 4)
+    qg = q4.clone().requires_grad_()
+    assert ca.cpu_unsupported_reason(qg, q4, q4) == ca.NO_BACKWARD_REASON
+    with torch.no_grad():  # nothing recorded: the forward for head dim 4 may run
+        assert ca.cpu_unsupported_reason(qg, q4, q4) in (None, ca.cpu_build_error())
 
 
 def test_missing_compiler_is_reported_tried_once_and_falls_back(monkeypatch, fresh_cpu_build,
@@ -223,7 +269,9 @@ def test_build_is_cached_by_source_and_flags(monkeypatch, fresh_cpu_build, tmp_p
     assert ca.load_cpu_kernel() is not None
 
 
-def test_training_route_picks_math_for_short_and_sdpa_for_long_sequences(monkeypatch):
+def test_where_the_kernel_cannot_train_short_sequences_take_the_math(monkeypatch, log_lines):
+    """Head dim 4 has no backward in the kernel: a training step runs the explicit math up
+    to MATH_MAX_KEYS keys and SDPA beyond, and both give the reference's gradients."""
     calls = []
     real = F.scaled_dot_product_attention
 
@@ -233,8 +281,9 @@ def test_training_route_picks_math_for_short_and_sdpa_for_long_sequences(monkeyp
 
     monkeypatch.setattr(fa.F, 'scaled_dot_product_attention', counting_sdpa)
     for n in (17, fa.MATH_MAX_KEYS, fa.MATH_MAX_KEYS + 1):
-        q, k, v = (torch.randn(2, 2, n, 16, requires_grad=True) for _ in range(3))
+        q, k, v = (torch.randn(2, 2, n, 4, requires_grad=True) for _ in range(3))
         out = fa.fused_attention(q, k, v)
         out.sum().backward()
         torch.testing.assert_close(out, attention_math(q, k, v), rtol=1e-5, atol=1e-6)
     assert calls == [fa.MATH_MAX_KEYS + 1]
+    assert any('runs the explicit math on the CPU' in m for m in log_lines)
