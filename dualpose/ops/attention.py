@@ -1,8 +1,9 @@
 """``attn_impl='fused'``: ``softmax(q k^T / sqrt(d)) v`` in one compiled kernel.
 
 CUDA tensors go to the CUDA kernel described below; CPU tensors go to the AVX2 kernel of
-:mod:`dualpose.ops.cpu_attention` (float32, forward only: evaluation and inference). Both
-are built on first use; whatever neither takes runs ``F.scaled_dot_product_attention``.
+:mod:`dualpose.ops.cpu_attention` (float32, forward and backward). Both are built on first
+use; whatever neither takes runs ``F.scaled_dot_product_attention`` (on the CPU, a training
+step on a short sequence runs the explicit math instead).
 
 The CUDA kernel (``csrc/fused_attention_kernel.cu``) is compiled with
 ``torch.utils.cpp_extension.load`` the first time ``attn_impl='fused'`` meets a CUDA tensor

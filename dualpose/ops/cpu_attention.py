@@ -1,4 +1,4 @@
-"""The CPU half of ``attn_impl='fused'``: an AVX2 attention kernel for float32 inference.
+"""The CPU half of ``attn_impl='fused'``: an AVX2 attention kernel for float32.
 
 PyTorch's CPU ``scaled_dot_product_attention`` runs this model's small heads (head dim 16,
 17 joints or a few hundred frames) at a fraction of the machine's speed: its flash kernel
@@ -8,12 +8,12 @@ system compiler (``$CXX``, else ``c++``) in about two seconds the first time it 
 cached under ``$DUALPOSE_EXTENSIONS_DIR`` (default ``~/.cache/dualpose/extensions``) by a
 hash of the source and flags, and loaded with :mod:`ctypes`.
 
-It computes the forward pass only, so it runs when no gradient is needed (evaluation,
-inference, the pre-training teacher). A forward that autograd records runs the explicit
-math for up to ``MATH_MAX_KEYS`` keys and SDPA for longer sequences
-(:func:`dualpose.ops.attention.fused_attention`); :func:`cpu_unsupported_reason` names every
-other case that goes to SDPA (no AVX2, no compiler, head dim other than 4/8/16/32/64, other
-dtypes, dropout).
+Without autograd it runs the forward alone; when autograd records,
+:class:`CpuAttentionFunction` keeps each row's log-sum-exp and runs the kernel's backward
+(head dims 8 to 64). :func:`cpu_unsupported_reason` names every case it does not take (no
+AVX2, no compiler, head dims other than 4/8/16/32/64, head dim 4 in training, other dtypes,
+dropout); :func:`dualpose.ops.attention.fused_attention` then runs SDPA, or the explicit
+math for a training step on a short sequence.
 """
 import ctypes
 import hashlib

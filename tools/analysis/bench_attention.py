@@ -7,10 +7,9 @@
 Shapes: temporal (B*J, H, T, D) and spatial (B*T, H, J, D), read from the model's attention
 layers. For each implementation: forward time and forward + backward time (median of
 ``--repeats`` after warm-up), and the largest absolute difference from the explicit math
-computed in float64. ``fused`` runs the CUDA kernel on a GPU and the AVX2 kernel on a CPU
-(float32 forward only: its forward + backward column on a CPU times what a training step
-runs there, the explicit math up to 64 keys and SDPA beyond); where neither kernel can run it
-falls back to SDPA (the log says so):
+computed in float64. ``fused`` runs the CUDA kernel on a GPU and the AVX2 kernel (forward
+and backward, float32) on a CPU; where neither kernel can run it falls back to SDPA (the log
+says so):
 ``fused_ran_kernel`` in the json tells which ran.
 """
 import argparse

@@ -1,4 +1,4 @@
-// softmax(q k^T * scale) v on the CPU for float32, AVX2 + FMA, forward only.
+// softmax(q k^T * scale) v on the CPU for float32, AVX2 + FMA: forward and backward.
 //
 // Built by dualpose/ops/cpu_attention.py with the system C++ compiler on first use and
 // loaded with ctypes: plain C ABI, no torch headers, so the build takes about two seconds.
@@ -16,6 +16,10 @@
 // -fopenmp, the library needs libgomp.so.1, and the loader hands it the copy torch has
 // already loaded, so the kernel runs on torch's own thread pool: a second pool would fight
 // torch's threads, which spin for a while after each of its ops (measured: 1.7x slower).
+//
+// The forward can also write each row's log-sum-exp (in log2 units). The backward takes it
+// to recompute p row group by row group with the same score routine, never holding an
+// (Lq, Lk) matrix: dv and dk accumulate in (Lk, D) buffers per slice, dq is written per row.
 #include <immintrin.h>
 #include <omp.h>
 
