@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from mmengine.logging import print_log
 
-from .cpu_attention import (cpu_attention, cpu_build_error, cpu_unsupported_reason,
-                            load_cpu_kernel)
+from .cpu_attention import (autograd_recording, cpu_attention, cpu_build_error,
+                            cpu_unsupported_reason, load_cpu_kernel)
 
 MAX_HEAD_DIM = 64
 # where the CPU kernel cannot run and autograd records, the explicit math beats SDPA up to
@@ -154,8 +154,7 @@ def _cpu_fused_attention(q, k, v, dropout_p):
                   '(AVX2, float32; forward, and backward when autograd records)')
         return cpu_attention(q, k, v)
     level = logging.WARNING if reason == cpu_build_error() else logging.INFO
-    recording = torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v))
-    if recording and q.dtype == torch.float32 and k.shape[-2] <= MATH_MAX_KEYS:
+    if autograd_recording((q, k, v)) and q.dtype == torch.float32 and k.shape[-2] <= MATH_MAX_KEYS:
         _log_once(f"attention: attn_impl='fused' runs the explicit math on the CPU (a "
                   f'training step on at most {MATH_MAX_KEYS} keys) when {reason}', level)
         from dualpose.models.layers.attention import attention_math

@@ -132,7 +132,7 @@ def cpu_unsupported_reason(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                 f'{tuple(v.shape)})')
     if q.shape[-1] not in HEAD_DIMS:
         return f'head dim {q.shape[-1]} is not one of {HEAD_DIMS}'
-    if _recording(tensors) and q.shape[-1] not in BACKWARD_HEAD_DIMS:
+    if autograd_recording(tensors) and q.shape[-1] not in BACKWARD_HEAD_DIMS:
         return NO_BACKWARD_REASON
     if q.numel() == 0 or k.numel() == 0:
         return 'empty inputs'
@@ -143,7 +143,8 @@ def cpu_unsupported_reason(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     return None
 
 
-def _recording(tensors) -> bool:
+def autograd_recording(tensors) -> bool:
+    """Whether autograd records an op on these tensors."""
     return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
 
 
@@ -218,7 +219,7 @@ def cpu_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Te
         q, k, v = q.unsqueeze(1), k.unsqueeze(1), v.unsqueeze(1)
     # the kernel reads each token's D values contiguously
     q, k, v = (t if t.stride(-1) == 1 else t.contiguous() for t in (q, k, v))
-    if _recording((q, k, v)):
+    if autograd_recording((q, k, v)):
         out = CpuAttentionFunction.apply(q, k, v)
     else:
         out, _ = _forward(q, k, v, with_lse=False)

@@ -2,13 +2,11 @@
 the float64 reference on the model's shapes and the awkward ones, layouts, routing to SDPA,
 and the build's failure paths. The kernel tests skip where it cannot be built (no AVX2 or
 no C++ compiler); the fallback tests run everywhere."""
-import logging
 import os
 
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine.logging import MMLogger
 
 import dualpose.ops.attention as fa
 import dualpose.ops.cpu_attention as ca
@@ -22,29 +20,6 @@ def needs_kernel():
     the test's extension folder (conftest), once per process."""
     if ca.load_cpu_kernel() is None:
         pytest.skip(f'CPU kernel unavailable: {ca.cpu_build_error()}')
-
-
-class _Records(logging.Handler):
-
-    def __init__(self):
-        super().__init__(level=logging.DEBUG)
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
-@pytest.fixture
-def log_lines():
-    logger = MMLogger.get_current_instance()
-    handler = _Records()
-    logger.addHandler(handler)
-    saved = set(fa._logged)
-    fa._logged.clear()
-    yield handler.messages
-    logger.removeHandler(handler)
-    fa._logged.clear()
-    fa._logged.update(saved)
 
 
 @pytest.fixture

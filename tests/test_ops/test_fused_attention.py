@@ -1,45 +1,17 @@
 """The optional fused CUDA attention: fallback selection, log lines, build-missing path (CPU)
 and agreement with the reference math (GPU only; skipped without one). The CPU kernel has
 its own tests, tests/test_ops/test_cpu_attention.py."""
-import logging
 from types import SimpleNamespace
 
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine.logging import MMLogger
 
 import dualpose.ops.attention as fa
 from dualpose.models.layers import TemporalAttention
 from dualpose.models.layers.attention import attention_math
 
 requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
-
-
-class _Records(logging.Handler):
-
-    def __init__(self):
-        super().__init__(level=logging.DEBUG)
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
-@pytest.fixture
-def log_lines():
-    """Messages the op logs through mmengine's current logger, with a fresh once-only log and
-    a fresh build state (restored afterwards)."""
-    logger = MMLogger.get_current_instance()
-    handler = _Records()
-    logger.addHandler(handler)
-    saved = (set(fa._logged), fa._BuildState.tried, fa._BuildState.module, fa._BuildState.error)
-    fa._logged.clear()
-    yield handler.messages
-    logger.removeHandler(handler)
-    fa._logged.clear()
-    fa._logged.update(saved[0])
-    fa._BuildState.tried, fa._BuildState.module, fa._BuildState.error = saved[1:]
 
 
 @pytest.fixture

@@ -363,6 +363,13 @@ void parallel_slices(int64_t n, int threads, Fn fn) {
 // The (batch, head) slice base of a tensor with 3 strides (batch, head, token).
 inline int64_t base(const int64_t* st, int64_t b, int64_t h) { return b * st[0] + h * st[1]; }
 
+// fn(std::integral_constant<int, D>()) for the D of Ds that equals head_dim (the callers
+// check first that one does).
+template <int... Ds, typename Fn>
+void with_head_dim(int64_t head_dim, Fn fn) {
+  ((head_dim == Ds ? (fn(std::integral_constant<int, Ds>()), true) : false) || ...);
+}
+
 }  // namespace
 
 extern "C" {
@@ -397,19 +404,12 @@ int dualpose_cpu_attention_f32(const float* q, const float* k, const float* v, f
                         lse == nullptr ? nullptr : lse + (b * heads + h) * lq});
   const float scale_log2e = scale * 1.4426950408889634f;
   const int64_t n = static_cast<int64_t>(slices.size());
-  auto go = [&](auto tag) {
+  with_head_dim<4, 8, 16, 32, 64>(head_dim, [&](auto tag) {
     constexpr int D = decltype(tag)::value;
     parallel_slices(n, threads, [&](int64_t begin, int64_t end) {
       run_slices<D>(slices, begin, end, lq, lk, scale_log2e);
     });
-  };
-  switch (head_dim) {
-    case 4: go(std::integral_constant<int, 4>()); break;
-    case 8: go(std::integral_constant<int, 8>()); break;
-    case 16: go(std::integral_constant<int, 16>()); break;
-    case 32: go(std::integral_constant<int, 32>()); break;
-    default: go(std::integral_constant<int, 64>()); break;
-  }
+  });
   return 0;
 }
 
@@ -436,18 +436,12 @@ int dualpose_cpu_attention_backward_f32(const float* q, const float* k, const fl
                         {gq + base(st[5], b, h), st[5][2]}, {gk + base(st[6], b, h), st[6][2]},
                         {gv + base(st[7], b, h), st[7][2]}});
   const int64_t n = static_cast<int64_t>(slices.size());
-  auto run = [&](auto tag) {
+  with_head_dim<8, 16, 32, 64>(head_dim, [&](auto tag) {
     constexpr int D = decltype(tag)::value;
     parallel_slices(n, threads, [&](int64_t begin, int64_t end) {
       run_grad_slices<D>(slices, begin, end, lq, lk, scale);
     });
-  };
-  switch (head_dim) {
-    case 8: run(std::integral_constant<int, 8>()); break;
-    case 16: run(std::integral_constant<int, 16>()); break;
-    case 32: run(std::integral_constant<int, 32>()); break;
-    default: run(std::integral_constant<int, 64>()); break;
-  }
+  });
   return 0;
 }
 
