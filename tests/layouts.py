@@ -11,7 +11,7 @@ import numpy as np
 from dualpose.datasets.datasets.h36m_vp3d import H36M_32_TO_17
 from dualpose.datasets.h36m_cameras import (H36M_CAMERA_IDS, h36m_camera, project_to_pixels,
                                             world_to_camera)
-from dualpose.datasets.synthetic import generate_world_motion
+from dualpose.datasets.synthetic.legacy import generate_world_motion
 
 VP3D_METADATA = {'layout_name': 'h36m', 'num_joints': 17,
                  'keypoints_symmetry': [[4, 5, 6, 11, 12, 13], [1, 2, 3, 14, 15, 16]]}

@@ -34,7 +34,9 @@ class Human36mDataset(BaseClipDataset):
             ``['S1']`` for the low-label setting); subjects are read from ``source``
             (``s_01_...`` is S1). None keeps all.
         metainfo (dict): the skeleton (``configs/_base_/datasets/h36m.py``), incl.
-            ``camera_sizes`` {camera name: (w, h)}.
+            ``camera_sizes`` {camera name: (w, h)}; a file with an optional per-frame
+            ``camera_size`` (N, 2) key (the synthetic generator's random cameras) takes the
+            image sizes from it instead.
     """
 
     def __init__(self, ann_file: str, split: str = 'train', seq_len: int = 243,
@@ -62,8 +64,8 @@ class Human36mDataset(BaseClipDataset):
             raise KeyError(f"{path!r}: split {self.split!r} lacks keys {missing}; "
                            f'expected {list(required)}')
         arrays = {k: np.asarray(split[k]) for k in required}
-        for key in ('2.5d_factor', 'joints_2.5d_image'):  # also in the train split when
-            if key in split:                               # it is validated on
+        for key in ('2.5d_factor', 'joints_2.5d_image', 'camera_size'):  # optional keys
+            if key in split:
                 arrays[key] = np.asarray(split[key])
         n, j = len(arrays['source']), self.metainfo['num_joints']
         if n == 0:
@@ -71,7 +73,7 @@ class Human36mDataset(BaseClipDataset):
                              f"'{self.split}/source' is empty); no video to cut clips from")
         expected = {'joint_2d': (n, j, 2), 'confidence': (n, j), 'joint3d_image': (n, j, 3),
                     'joints_2.5d_image': (n, j, 3), '2.5d_factor': (n,),
-                    'camera_name': (n,), 'action': (n,)}
+                    'camera_name': (n,), 'action': (n,), 'camera_size': (n, 2)}
         for key, shape in expected.items():
             if key in arrays and arrays[key].shape != shape:
                 raise ValueError(
@@ -84,7 +86,14 @@ class Human36mDataset(BaseClipDataset):
                 arrays[key] = check_finite(path, f'{self.split}/{key}', arrays[key],
                                            arrays['source'])
         sizes = self.metainfo.get('camera_sizes') or {}
-        unknown = sorted({str(c) for c in np.unique(arrays['camera_name'])} - set(map(str, sizes)))
+        if 'camera_size' in arrays:   # image sizes per frame (synthetic random cameras)
+            arrays['camera_size'] = check_finite(path, f'{self.split}/camera_size',
+                                                 arrays['camera_size'], arrays['source'])
+            if (arrays['camera_size'] <= 0).any():
+                raise ValueError(f"{path!r}: key '{self.split}/camera_size' holds a size <= 0; "
+                                 'expected (w, h) pixels per frame')
+        unknown = [] if 'camera_size' in arrays else sorted(
+            {str(c) for c in np.unique(arrays['camera_name'])} - set(map(str, sizes)))
         if unknown:
             raise KeyError(f"{path!r}: cameras {unknown} have no image size in the metainfo's "
                            f'camera_sizes (known: {sorted(sizes)})')
@@ -127,7 +136,8 @@ class Human36mDataset(BaseClipDataset):
             video_id=str(a['source'][first]),
             action=str(a['action'][first]),
             camera_name=camera,
-            image_size=tuple(self.metainfo['camera_sizes'][camera]),
+            image_size=(tuple(float(v) for v in a['camera_size'][first]) if 'camera_size' in a
+                        else tuple(self.metainfo['camera_sizes'][camera])),
             keypoints_2d=a['joint_2d'][frames],
             keypoint_scores=a['confidence'][frames],
             target_3d=a['joint3d_image'][frames],

@@ -1,4 +1,5 @@
-"""Tests of the SYNTHETIC Human3.6M-like generator and its CLI."""
+"""Tests of the SYNTHETIC generator v1 (seven scripted actions; kept for one release) and its
+CLI switch ``--generator v1``."""
 import os
 import os.path as osp
 import pickle
@@ -9,7 +10,8 @@ import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from dualpose.datasets import synthetic  # noqa: E402
+from dualpose.datasets.synthetic import legacy as synthetic  # noqa: E402
+from dualpose.datasets.synthetic import write_synthetic_h36m  # noqa: E402
 from tests.conftest import load_tool  # noqa: E402
 
 cli = load_tool('tools/dataset_converters/make_synthetic_h36m.py')
@@ -183,7 +185,7 @@ def test_2_5d_consistent(small):
 
 def test_write_atomic_and_cli(tmp_path):
     out = tmp_path / 'sub' / 'h36m.pkl'
-    summary = synthetic.write_synthetic_h36m(str(out), seed=1, **SMALL)
+    summary = write_synthetic_h36m(str(out), generator='v1', seed=1, **SMALL)
     assert out.is_file() and os.listdir(out.parent) == ['h36m.pkl']
     assert summary['size_bytes'] == out.stat().st_size
     with open(out, 'rb') as f:
@@ -193,14 +195,14 @@ def test_write_atomic_and_cli(tmp_path):
     assert np.array_equal(data['test']['joint_2d'], ref['test']['joint_2d'])
 
     cli_out = tmp_path / 'cli' / 'x.pkl'
-    assert cli.main(['--out', str(cli_out), '--seed', '2', '--frames-per-video', '20']) == 0
+    assert cli.main(['--generator', 'v1', '--out', str(cli_out), '--seed', '2', '--frames-per-video', '20']) == 0
     assert cli_out.is_file() and os.listdir(cli_out.parent) == ['x.pkl']
     before = (cli_out.stat().st_mtime_ns, cli_out.read_bytes())
     # a second call without --force leaves the file alone
-    assert cli.main(['--out', str(cli_out), '--seed', '5', '--frames-per-video', '20']) == 0
+    assert cli.main(['--generator', 'v1', '--out', str(cli_out), '--seed', '5', '--frames-per-video', '20']) == 0
     assert (cli_out.stat().st_mtime_ns, cli_out.read_bytes()) == before
     # --force regenerates (different seed -> different bytes), still no temp files
-    assert cli.main(['--out', str(cli_out), '--seed', '5', '--frames-per-video', '20',
+    assert cli.main(['--generator', 'v1', '--out', str(cli_out), '--seed', '5', '--frames-per-video', '20',
                      '--force']) == 0
     assert cli_out.read_bytes() != before[1]
     assert os.listdir(cli_out.parent) == ['x.pkl']

@@ -1,4 +1,9 @@
-"""SYNTHETIC Human3.6M-like data in the MotionBERT pickle layout.
+"""Generator v1 (kept for one release): SYNTHETIC Human3.6M-like data from seven scripted
+actions and four invented cameras, in the MotionBERT pickle layout.
+
+Superseded by generator v2 (the package :mod:`dualpose.datasets.synthetic`); reachable as
+``write_synthetic_h36m(..., generator='v1')`` and ``make_synthetic_h36m.py --generator v1`` so
+that before/after comparisons can be made.
 
 Everything this module writes is SYNTHETIC: procedurally animated stick figures seen by four
 virtual pinhole cameras. It is NOT Human3.6M, holds no real motion capture, and numbers
@@ -35,21 +40,16 @@ driven by smooth functions of time at 50 fps; the feet are kept near the ground.
 Usage::
 
     from dualpose.datasets.synthetic import write_synthetic_h36m
-    write_synthetic_h36m('data/h36m_synthetic/h36m_sh_conf_cam_source_final.pkl')
+    write_synthetic_h36m('data/h36m_synthetic/v1.pkl', generator='v1')
 
 This module needs numpy only.
 """
-import os
-import os.path as osp
-import pickle
-import tempfile
-import time
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
 __all__ = [
-    'generate_synthetic_h36m', 'write_synthetic_h36m', 'subject_bone_lengths',
+    'generate_synthetic_h36m', 'subject_bone_lengths',
     'generate_world_motion', 'camera_extrinsics', 'DEFAULT_CAMERAS', 'DEFAULT_ACTIONS',
     'SKELETON_PARENTS', 'SKELETON_LINKS', 'FPS'
 ]
@@ -593,48 +593,3 @@ def generate_synthetic_h36m(seed: int = 0,
                                                    frames_per_video, cameras, seed,
                                                    return_world)
     return (data, world) if return_world else data
-
-
-def write_synthetic_h36m(out_file: str, **kwargs) -> dict:
-    """Generate the SYNTHETIC dataset and write it atomically to ``out_file`` (a pickle).
-
-    The pickle is written to a temporary file in the same folder and moved into place with
-    ``os.replace``, so readers never see a half-written file. Keyword arguments go to
-    :func:`generate_synthetic_h36m` (``return_world`` is not allowed).
-
-    Returns:
-        dict: ``out_file``, ``frames`` and ``videos`` per split, ``size_bytes``,
-        ``size_mb`` and ``seconds`` (generation + writing).
-    """
-    if kwargs.get('return_world'):
-        raise ValueError('write_synthetic_h36m does not write world coordinates')
-    kwargs.pop('return_world', None)
-    start = time.perf_counter()
-    data = generate_synthetic_h36m(**kwargs)
-    out_file = osp.abspath(out_file)
-    folder = osp.dirname(out_file)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(out_file) + '.', suffix='.tmp',
-                               dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            pickle.dump(data, f, protocol=4)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600 files
-        os.replace(tmp, out_file)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-    size = osp.getsize(out_file)
-    return dict(
-        out_file=out_file,
-        frames={k: int(len(v['source'])) for k, v in data.items()},
-        videos={k: int(len(set(v['source'].tolist()))) for k, v in data.items()},
-        size_bytes=int(size),
-        size_mb=size / 2 ** 20,
-        seconds=time.perf_counter() - start,
-    )
