@@ -77,10 +77,6 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def _tmp(path: str, suffix: str = '') -> str:
-    return osp.join(osp.dirname(path), f'.{osp.basename(path)}.{os.getpid()}.tmp{suffix}')
-
-
 def _rounded(a: np.ndarray, digits: int = 5):
     return np.round(np.asarray(a, dtype=np.float64), digits).tolist()
 
@@ -99,20 +95,17 @@ def resolve_joint_set(args, seq) -> str:
 def main(argv=None) -> int:
     args = parse_args(argv)
     start = time.perf_counter()
-    tmp_files = {}
+    from dualpose.utils.fileio import StagedFiles
+    staged = StagedFiles()
     animation = None
     try:
-        written = run(args, tmp_files)
+        written = run(args, staged)
         animation = written.pop('_animation', None)
-        os.makedirs(args.out_dir, exist_ok=True)
-        for final, tmp in tmp_files.items():
-            os.replace(tmp, final)
+        staged.commit()
         if animation is not None:
             animation.commit()
     except BaseException as err:
-        for tmp in tmp_files.values():
-            if osp.exists(tmp):
-                os.remove(tmp)
+        staged.abort()
         if animation is not None:
             animation.abort()
         if not isinstance(err, (ValueError, KeyError, TypeError, OSError, RuntimeError)):
@@ -126,9 +119,9 @@ def main(argv=None) -> int:
     return 0
 
 
-def run(args, tmp_files: dict) -> dict:
-    """Everything up to, not including, the renames into place. Fills ``tmp_files``
-    {final path: temporary path}; returns what was made."""
+def run(args, staged) -> dict:
+    """Everything up to, not including, the renames into place. Writes each file to its
+    temporary path in ``staged`` (a ``StagedFiles``); returns what was made."""
     from dualpose.apis import inference_lifting, init_model
     from dualpose.keypoints import H36M_JOINTS, build_converter, read_keypoints
     from dualpose.visualization import (AnimationWriter, SkeletonAnimator, default_frames,
@@ -172,8 +165,7 @@ def run(args, tmp_files: dict) -> dict:
         frame_ids=np.asarray([str(f) for f in seq.frame_ids]),
         joint_names=np.asarray(H36M_JOINTS), skeleton_links=np.asarray(links),
         units=np.asarray(result.units))
-    tmp_files[out['npz']] = _tmp(out['npz'])
-    with open(tmp_files[out['npz']], 'wb') as f:
+    with open(staged.path(out['npz']), 'wb') as f:
         np.savez(f, **arrays)
     record = dict(
         input=args.input, format=seq.source_format, joint_set=str(converter.source),
@@ -185,8 +177,7 @@ def run(args, tmp_files: dict) -> dict:
         keypoints_3d_pixels=_rounded(result.keypoints_3d_pixels(), 2),
         keypoints_2d=_rounded(result.keypoints_2d, 2), scores=_rounded(result.scores, 3),
         filled=result.filled.astype(int).tolist())
-    tmp_files[out['json']] = _tmp(out['json'])
-    with open(tmp_files[out['json']], 'w') as f:
+    with open(staged.path(out['json']), 'w') as f:
         json.dump(record, f, separators=(',', ':'))
 
     import cv2
@@ -194,8 +185,7 @@ def run(args, tmp_files: dict) -> dict:
                            inputs_2d=result.keypoints_2d, frames=frames,
                            title=f'{osp.basename(args.input)}: 2D input and lifted 3D',
                            panel_inches=2.8, frames_as_columns=True)
-    tmp_files[out['png']] = _tmp(out['png'], '.png')
-    if not cv2.imwrite(tmp_files[out['png']], np.ascontiguousarray(picture[..., ::-1])):
+    if not cv2.imwrite(staged.path(out['png']), np.ascontiguousarray(picture[..., ::-1])):
         raise RuntimeError(f'could not write {out["png"]}')
 
     made = {'frames': num_frames, 'files': [out['npz'], out['json'], out['png']]}

@@ -10,12 +10,12 @@ side by side) are saved there as PNG files.
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from dualpose.utils.fileio import atomic_open  # noqa: E402
 from dualpose.utils.setup_env import (add_common_args, build_runner,  # noqa: E402
                                       check_data_or_exit, load_config)
 
@@ -38,10 +38,8 @@ def parse_args(argv=None):
 
 def write_metrics(metrics, path):
     """Write the metrics as json, atomically (a temporary file renamed into place)."""
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
+    with atomic_open(path, 'w') as f:
         json.dump({k: float(v) for k, v in metrics.items()}, f, indent=1)
-    os.replace(tmp, path)
     print(f'metrics written to {path}')
 
 

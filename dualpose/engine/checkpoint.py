@@ -1,7 +1,6 @@
 """Checkpoint files: written atomically, checked against the model, the latest readable one
 found for ``--resume auto``."""
 import glob
-import os
 import os.path as osp
 import re
 from typing import Dict, List, Optional
@@ -12,31 +11,6 @@ from torch import nn
 
 def is_local_path(path: str) -> bool:
     return '://' not in str(path)
-
-
-def atomic_replace(tmp_path: str, final_path: str) -> None:
-    """Flush ``tmp_path`` to disk and rename it over ``final_path`` (one atomic step on POSIX
-    file systems), so a reader sees the old file or the complete new one, never a part."""
-    with open(tmp_path, 'rb') as f:
-        os.fsync(f.fileno())
-    os.replace(tmp_path, final_path)
-    try:  # make the rename itself durable
-        fd = os.open(osp.dirname(osp.abspath(final_path)), os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def write_text_atomic(path: str, text: str) -> None:
-    tmp = f'{path}.part'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    atomic_replace(tmp, path)
 
 
 def check_state_dict_matches(model: nn.Module, state_dict: Dict[str, torch.Tensor],

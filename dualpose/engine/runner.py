@@ -6,8 +6,8 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
 
 from dualpose.registry import RUNNERS
-from .checkpoint import (atomic_replace, check_state_dict_matches, find_resumable_checkpoint,
-                         is_local_path)
+from dualpose.utils.fileio import replace_atomic
+from .checkpoint import check_state_dict_matches, find_resumable_checkpoint, is_local_path
 
 
 @RUNNERS.register_module()
@@ -32,7 +32,7 @@ class DualposeRunner(Runner):
         part = f'{filename}.part'
         super().save_checkpoint(out_dir, part, *args, **kwargs)
         if self.rank == 0:  # only the main process writes (Runner.save_checkpoint is master-only)
-            atomic_replace(osp.join(out_dir, part), osp.join(out_dir, filename))
+            replace_atomic(osp.join(out_dir, part), osp.join(out_dir, filename))
 
     def load_or_resume(self) -> None:
         if self._has_loaded or not (self._resume and self._load_from is None):

@@ -21,10 +21,11 @@ import os
 import os.path as osp
 import shutil
 import subprocess
-import tempfile
 from typing import Optional
 
 import torch
+
+from dualpose.utils.fileio import atomic_path
 
 _SOURCE = osp.join(osp.dirname(osp.abspath(__file__)), 'csrc', 'cpu_attention.cpp')
 CXX_FLAGS = ('-O3', '-mavx2', '-mfma', '-std=c++17', '-shared', '-fPIC', '-fopenmp')
@@ -62,20 +63,13 @@ def library_path(cxx: str) -> str:
 def _compile(cxx: str, target: str) -> None:
     """Compile into a temporary file beside ``target``, then rename: a crash mid-build never
     leaves a half-written library where the loader would find it."""
-    os.makedirs(osp.dirname(target), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix='.so', dir=osp.dirname(target))
-    os.close(fd)
-    try:
+    with atomic_path(target, suffix='.so') as tmp:
         proc = subprocess.run([cxx, *CXX_FLAGS, _SOURCE, '-o', tmp],
                               capture_output=True, text=True)
         if proc.returncode != 0:
             lines = (proc.stderr or proc.stdout).strip().splitlines()
             raise RuntimeError(f'{cxx} exited with {proc.returncode}: '
                                f'{lines[0] if lines else "no output"}')
-        os.replace(tmp, target)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
 
 
 def _load(path: str):

@@ -4,7 +4,6 @@ side) and a fast per-frame renderer for animations (GIF, MP4).
 All drawing is matplotlib on the Agg canvas (no screen needed), through the helpers of
 :mod:`dualpose.visualization.skeleton_plot`.
 """
-import os
 import os.path as osp
 from typing import Dict, Optional, Sequence
 
@@ -12,6 +11,7 @@ import numpy as np
 from mmengine.visualization import Visualizer
 
 from dualpose.registry import VISUALIZERS
+from dualpose.utils.fileio import StagedFiles, atomic_path
 from .skeleton_plot import draw_pose_2d, draw_pose_3d
 
 __all__ = ['PoseLiftingVisualizer', 'draw_lifting', 'SkeletonAnimator', 'write_image',
@@ -241,24 +241,13 @@ class SkeletonAnimator:
 
 
 # ------------------------------------------------------------------------------- writers
-def _tmp_path(path: str, suffix: str = '') -> str:
-    folder, base = osp.split(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    return osp.join(folder, f'.{base}.{os.getpid()}.tmp{suffix}')
-
-
 def write_image(path: str, img: np.ndarray) -> str:
     """Write an RGB uint8 image (PNG/JPEG by extension) atomically."""
     import cv2
     ext = osp.splitext(path)[1] or '.png'
-    tmp = _tmp_path(path, ext)
-    try:
+    with atomic_path(path, suffix=ext) as tmp:
         if not cv2.imwrite(tmp, np.ascontiguousarray(img[..., ::-1])):
             raise OSError(f'could not write image {path!r}')
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
     return path
 
 
@@ -275,8 +264,9 @@ class AnimationWriter:
                  fps: float = 25.0):
         self.fps = float(fps)
         self.gif_path, self.mp4_path = gif_path, mp4_path
-        self.gif_tmp = _tmp_path(gif_path) if gif_path else None
-        self.mp4_tmp = _tmp_path(mp4_path, '.mp4') if mp4_path else None
+        self._files = StagedFiles()
+        self.gif_tmp = self._files.path(gif_path, '.gif') if gif_path else None
+        self.mp4_tmp = self._files.path(mp4_path, '.mp4') if mp4_path else None
         self._gif_frames = []
         self._mp4 = None
         self.mp4_available = mp4_path is not None
@@ -315,12 +305,16 @@ class AnimationWriter:
                 self.written[self.mp4_path] = self.mp4_tmp
             else:
                 self.mp4_available = False
+        if self.mp4_path and self.mp4_path not in self.written:
+            self._files.discard(self.mp4_path)  # no MP4 writer here: no file to move
         return dict(self.written)
 
     def commit(self) -> list:
         """Move the finished files to their final names; returns those names."""
-        for final, tmp in self.written.items():
-            os.replace(tmp, final)
+        for final in list(self._files.staged):
+            if final not in self.written:
+                self._files.discard(final)
+        self._files.commit()
         done, self.written = list(self.written), {}
         return done
 
@@ -328,7 +322,5 @@ class AnimationWriter:
         if self._mp4 is not None:
             self._mp4.release()
             self._mp4 = None
-        for tmp in (self.gif_tmp, self.mp4_tmp):
-            if tmp and osp.exists(tmp):
-                os.remove(tmp)
+        self._files.abort()
         self.written = {}

@@ -235,11 +235,9 @@ def mean_std(summary: dict, digits: int = 2) -> str:
 
 def write_json(path: str, obj) -> None:
     """Write json atomically (a temporary file renamed into place)."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
+    from dualpose.utils.fileio import atomic_open
+    with atomic_open(path, 'w') as f:
         json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
 
 
 def read_json(path: str) -> Optional[dict]:

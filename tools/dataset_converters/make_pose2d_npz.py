@@ -20,7 +20,6 @@ Sources::
         data/mpi_inf_3dhp/data_train_3dhp.npz data/extra/mpi_2d.npz --split train
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -81,14 +80,13 @@ def from_mpi(path, split):
 
 
 def write(out, arrays):
+    from dualpose.utils.fileio import atomic_open
     out = osp.abspath(out)
-    os.makedirs(osp.dirname(out), exist_ok=True)
-    tmp = out + '.tmp.npz'
-    np.savez_compressed(tmp, keypoints=arrays['keypoints'].astype(np.float32),
-                        scores=arrays['scores'].astype(np.float32),
-                        video_id=np.asarray(arrays['video_id']).astype(str),
-                        image_size=arrays['image_size'].astype(np.float32))
-    os.replace(tmp, out)
+    with atomic_open(out, 'wb') as f:
+        np.savez_compressed(f, keypoints=arrays['keypoints'].astype(np.float32),
+                            scores=arrays['scores'].astype(np.float32),
+                            video_id=np.asarray(arrays['video_id']).astype(str),
+                            image_size=arrays['image_size'].astype(np.float32))
     return out
 
 

@@ -10,7 +10,6 @@ config name, the source file, the note). Written atomically. The result loads wi
 """
 import argparse
 import hashlib
-import os
 import os.path as osp
 import sys
 
@@ -23,21 +22,15 @@ KEEP_META = ('epoch', 'iter', 'dataset_meta', 'cfg_name', 'experiment_name', 'se
 
 def publish(src: str, dst: str, note: str = '') -> dict:
     from dualpose.utils.compat import _load_local_checkpoint
+    from dualpose.utils.fileio import atomic_path
     ckpt = _load_local_checkpoint(src, map_location='cpu')
     if not isinstance(ckpt, dict) or 'state_dict' not in ckpt:
         raise ValueError(f'{src!r} is not a training checkpoint (no "state_dict")')
     meta = {k: v for k, v in (ckpt.get('meta') or {}).items() if k in KEEP_META}
     meta.update(source=osp.basename(src), note=note)
     state = {k: v.detach().cpu().clone() for k, v in ckpt['state_dict'].items()}
-    folder = osp.dirname(osp.abspath(dst))
-    os.makedirs(folder, exist_ok=True)
-    tmp = osp.join(folder, f'.{osp.basename(dst)}.{os.getpid()}.tmp')
-    try:
+    with atomic_path(dst) as tmp:
         torch.save(dict(state_dict=state, meta=meta), tmp)
-        os.replace(tmp, dst)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
     with open(dst, 'rb') as f:
         sha = hashlib.sha256(f.read()).hexdigest()
     return dict(path=dst, bytes=osp.getsize(dst), sha256=sha, meta=meta)

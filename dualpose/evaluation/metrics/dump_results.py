@@ -1,5 +1,4 @@
 """Write the predictions of a test run to a pickle, one entry per video with per-frame arrays."""
-import os
 import os.path as osp
 import pickle
 from collections import defaultdict
@@ -11,6 +10,7 @@ from mmengine.logging import MMLogger
 from mmengine.structures import BaseDataElement
 
 from dualpose.registry import METRICS
+from dualpose.utils.fileio import atomic_open
 from .lifting_metric import merge_clips, normalized_to_mm, to_numpy
 
 DUMP_FORMAT = 'dualpose-lifting-results'
@@ -36,7 +36,7 @@ class DumpLiftingResults(BaseMetric):
 
     A frame covered by several overlapping test windows holds the mean of their predictions,
     the same per-frame assembly the metrics score. Nothing is skipped (skip lists belong to
-    the metrics). The file is written atomically (temporary file, then ``os.replace``).
+    the metrics). The file is written atomically (``dualpose.utils.fileio.atomic_open``).
 
     Args:
         out_file_path (str): the pickle to write (``.pkl`` or ``.pickle``).
@@ -92,11 +92,8 @@ class DumpLiftingResults(BaseMetric):
                     joint_names=list((self.dataset_meta or {}).get('joint_names') or []),
                     videos=videos)
         path = osp.abspath(self.out_file_path)
-        os.makedirs(osp.dirname(path), exist_ok=True)
-        tmp = path + '.tmp'
-        with open(tmp, 'wb') as f:
+        with atomic_open(path, 'wb') as f:
             pickle.dump(dump, f, protocol=4)
-        os.replace(tmp, path)
         MMLogger.get_current_instance().info(
             f'predictions of {len(videos)} videos '
             f'({sum(len(v["frame_indices"]) for v in videos.values())} frames) dumped to {path}')
