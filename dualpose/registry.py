@@ -89,7 +89,7 @@ WEIGHT_INITIALIZERS = Registry(
 
 OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS, locations=['dualpose.engine'])
 OPTIM_WRAPPERS = Registry(
-    'optim wrapper', parent=MMENGINE_OPTIM_WRAPPERS, locations=['dualpose.engine', 'dualpose.utils'])
+    'optim wrapper', parent=MMENGINE_OPTIM_WRAPPERS, locations=['dualpose.engine'])
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     'optimizer wrapper constructor', parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
     locations=['dualpose.engine'])

@@ -38,7 +38,7 @@ UNITS = ('root-relative 3D in normalised screen units: pixels / (image width / 2
 
 # ------------------------------------------------------------------------------- model
 def _dataset_meta(cfg) -> Dict:
-    from dualpose.utils.skeleton import parse_metainfo
+    from dualpose.structures.skeleton import parse_metainfo
     info = cfg.get('dataset_info')
     if info is None:
         for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
@@ -96,8 +96,8 @@ def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',
     from mmengine.config import Config
 
     from dualpose.registry import MODELS
-    from dualpose.utils import register_all_modules
-    from dualpose.utils.setup_env import read_config
+    from dualpose.utils.config import read_config
+    from .setup_env import register_all_modules
     register_all_modules()
     if isinstance(config, str):
         if not osp.isfile(config):

@@ -3,7 +3,7 @@ import torch
 
 from dualpose.datasets.transforms import NormalizeScreen, PackLiftingInputs, RandomFlipLifting
 from dualpose.datasets.transforms.lifting_transforms import normalize_screen
-from dualpose.utils.skeleton import build_flip_indices, flip_pose
+from dualpose.structures.skeleton import build_flip_indices, flip_pose
 from tests.conftest import H36M_FLIP_PAIRS
 
 FLIP = build_flip_indices(H36M_FLIP_PAIRS, 17)

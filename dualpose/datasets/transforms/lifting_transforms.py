@@ -7,7 +7,7 @@ from mmcv.transforms import BaseTransform
 
 from dualpose.registry import TRANSFORMS
 from dualpose.structures import PoseDataSample
-from dualpose.utils.skeleton import flip_pose
+from dualpose.structures.skeleton import flip_pose
 
 
 def normalize_screen(coords: np.ndarray, w: float, h: float) -> np.ndarray:

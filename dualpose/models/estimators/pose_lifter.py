@@ -6,7 +6,7 @@ from mmengine.model import BaseModel
 
 from dualpose.models.heads.regression_head import root_relative
 from dualpose.registry import MODELS
-from dualpose.utils.skeleton import flip_pose
+from dualpose.structures.skeleton import flip_pose
 
 
 @MODELS.register_module()
