@@ -14,6 +14,7 @@ from mmengine import DefaultScope
 def register_all_modules(init_default_scope: bool = True) -> None:
     """Import every dualpose module that registers components, and optionally make
     ``dualpose`` the default registry scope."""
+    import dualpose.codecs  # noqa: F401
     import dualpose.datasets  # noqa: F401
     import dualpose.engine  # noqa: F401
     import dualpose.evaluation  # noqa: F401
