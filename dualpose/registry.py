@@ -89,7 +89,7 @@ WEIGHT_INITIALIZERS = Registry(
 
 OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS, locations=['dualpose.engine'])
 OPTIM_WRAPPERS = Registry(
-    'optim wrapper', parent=MMENGINE_OPTIM_WRAPPERS, locations=['dualpose.engine', 'dualpose.utils'])
+    'optim wrapper', parent=MMENGINE_OPTIM_WRAPPERS, locations=['dualpose.engine'])
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     'optimizer wrapper constructor', parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
     locations=['dualpose.engine'])
@@ -111,3 +111,5 @@ FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['dualpose
 # joint-set converters of 2D keypoint files (e.g. COCO-17 -> H36M-17); mmengine has no root
 # registry of this kind, so this one has no parent
 KEYPOINT_CONVERTERS = Registry('keypoint converter', locations=['dualpose.keypoints'])
+# coordinate codecs (screen normalisation, root-relative, 2.5D factor <-> mm, flip); no parent
+KEYPOINT_CODECS = Registry('keypoint codec', locations=['dualpose.codecs'])

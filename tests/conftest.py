@@ -10,7 +10,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 torch.set_num_threads(2)
 
-from dualpose.utils import register_all_modules  # noqa: E402
+from dualpose.apis import register_all_modules  # noqa: E402
 
 register_all_modules()
 

@@ -15,9 +15,9 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from dualpose.apis.setup_env import (add_common_args, build_runner,  # noqa: E402
+                                     check_data_or_exit, load_config)
 from dualpose.utils.fileio import atomic_open  # noqa: E402
-from dualpose.utils.setup_env import (add_common_args, build_runner,  # noqa: E402
-                                      check_data_or_exit, load_config)
 
 
 def parse_args(argv=None):

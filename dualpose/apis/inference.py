@@ -22,10 +22,9 @@ from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 
+from dualpose.codecs import ScreenLiftingCodec, normalized_to_mm, screen_to_pixels
 from dualpose.datasets.datasets.base import clip_starts
-from dualpose.datasets.transforms.lifting_transforms import normalize_screen
 from dualpose.engine.checkpoint import check_state_dict_matches
-from dualpose.evaluation.metrics.lifting_metric import normalized_to_mm
 
 __all__ = [
     'init_model', 'load_weights', 'inference_lifting', 'sliding_window_predict',
@@ -38,7 +37,7 @@ UNITS = ('root-relative 3D in normalised screen units: pixels / (image width / 2
 
 # ------------------------------------------------------------------------------- model
 def _dataset_meta(cfg) -> Dict:
-    from dualpose.utils.skeleton import parse_metainfo
+    from dualpose.structures.skeleton import parse_metainfo
     info = cfg.get('dataset_info')
     if info is None:
         for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
@@ -96,8 +95,8 @@ def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',
     from mmengine.config import Config
 
     from dualpose.registry import MODELS
-    from dualpose.utils import register_all_modules
-    from dualpose.utils.setup_env import read_config
+    from dualpose.utils.config import read_config
+    from .setup_env import register_all_modules
     register_all_modules()
     if isinstance(config, str):
         if not osp.isfile(config):
@@ -246,7 +245,7 @@ class LiftingResult:
 
     def keypoints_3d_pixels(self) -> np.ndarray:
         """(T, J, 3) root-relative, in pixels (depth in the same pixel scale)."""
-        return (self.keypoints_3d * (self.image_size[0] / 2.0)).astype(np.float32)
+        return screen_to_pixels(self.keypoints_3d, self.image_size[0]).astype(np.float32)
 
     def keypoints_3d_mm(self, factor_2_5d) -> np.ndarray:
         """(T, J, 3) root-relative millimetres, given mm per pixel (scalar or (T,))."""
@@ -326,10 +325,10 @@ def inference_lifting(model, keypoints, image_size: Sequence[float], scores=None
                          f'order), the keypoints have {xy.shape[1]}; pass converter= '
                          "('coco17', 'halpe26') to convert them")
     xy, filled = fill_missing(xy, conf)
-    inputs = np.concatenate([normalize_screen(xy, w, h), conf[..., None].astype(np.float32)],
-                            axis=-1)
-    flip_indices = meta['flip_indices'] if flip_test else None
     root = int(meta.get('root_index', 0))
+    codec = ScreenLiftingCodec(root_index=root)
+    inputs = codec.encode(xy, (w, h), conf)['lifting_inputs']
+    flip_indices = meta['flip_indices'] if flip_test else None
     device = next(model.parameters()).device
     saved = model.test_cfg.get('flip_test')
     model.test_cfg['flip_test'] = bool(flip_test)
@@ -340,5 +339,5 @@ def inference_lifting(model, keypoints, image_size: Sequence[float], scores=None
             progress)
     finally:
         model.test_cfg['flip_test'] = saved
-    pred = pred - pred[:, root:root + 1]
+    pred = codec.decode(pred)['pred']
     return LiftingResult(pred, inputs, xy, conf.astype(np.float32), filled, (w, h), root)

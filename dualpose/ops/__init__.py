@@ -1,9 +1,11 @@
 """Optional compiled operators. Each has a PyTorch fallback and is built only when asked for:
 ``attn_impl='fused'`` runs :func:`fused_attention`, which picks the CUDA kernel for CUDA
 tensors and the AVX2 kernel (:mod:`dualpose.ops.cpu_attention`) for CPU tensors."""
-from .attention import (build_error, fused_attention, fused_attention_status,
-                        load_extension)
+from .attention import (ATTN_IMPLS, attention_math, build_error, fused_attention,
+                        fused_attention_status, load_extension, resolve_attn_impl,
+                        scaled_dot_product)
 from .cpu_attention import cpu_build_error, load_cpu_kernel
 
-__all__ = ['fused_attention', 'fused_attention_status', 'load_extension', 'build_error',
+__all__ = ['ATTN_IMPLS', 'attention_math', 'scaled_dot_product', 'resolve_attn_impl',
+           'fused_attention', 'fused_attention_status', 'load_extension', 'build_error',
            'load_cpu_kernel', 'cpu_build_error']

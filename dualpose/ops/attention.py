@@ -1,6 +1,17 @@
-"""``attn_impl='fused'``: ``softmax(q k^T / sqrt(d)) v`` in one compiled kernel.
+"""``softmax(q k^T / sqrt(d)) v``: the reference math and the one switch that picks how it is
+computed, :func:`scaled_dot_product` (``attn_impl`` of the model's attention layers):
 
-CUDA tensors go to the CUDA kernel described below; CPU tensors go to the AVX2 kernel of
+- ``'sdpa'`` (default): ``F.scaled_dot_product_attention`` (flash-style kernels on CPU and
+  GPU; no (N, N) matrix kept for the backward);
+- ``'math'``: the explicit formula, :func:`attention_math` (the readable reference);
+- ``'fused'``: compiled kernels, :func:`fused_attention`: on CPU tensors the AVX2 kernel of
+  :mod:`dualpose.ops.cpu_attention` (float32, without autograd; with autograd the explicit
+  math for short sequences), on CUDA tensors the optional CUDA kernel; ``'sdpa'`` (logged
+  once, with the reason) wherever neither runs.
+
+All three agree (tests/test_models/test_layers, tests/test_ops).
+
+``attn_impl='fused'`` in detail. CUDA tensors go to the CUDA kernel described below; CPU tensors go to the AVX2 kernel of
 :mod:`dualpose.ops.cpu_attention` (float32, forward and backward). Both are built on first
 use; whatever neither takes runs ``F.scaled_dot_product_attention`` (on the CPU, a training
 step on a short sequence runs the explicit math instead).
@@ -36,6 +47,42 @@ MATH_MAX_KEYS = 64
 SUPPORTED_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 _CSRC = osp.join(osp.dirname(osp.abspath(__file__)), 'csrc')
 _SOURCES = ('fused_attention.cpp', 'fused_attention_kernel.cu')
+
+
+ATTN_IMPLS = ('sdpa', 'math', 'fused')
+
+
+def attention_math(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                   dropout_p: float = 0.0, training: bool = False) -> torch.Tensor:
+    """The reference: ``softmax(q k^T / sqrt(d)) v`` for (..., N, D) tensors."""
+    attn = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)
+    attn = F.dropout(attn.softmax(dim=-1), p=dropout_p, training=training)
+    return attn @ v
+
+
+def scaled_dot_product(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, impl: str = 'sdpa',
+                       dropout_p: float = 0.0, training: bool = False) -> torch.Tensor:
+    """``softmax(q k^T / sqrt(d)) v`` computed by ``impl`` (see the module docstring)."""
+    drop = dropout_p if training else 0.0
+    if impl == 'sdpa':
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=drop)
+    if impl == 'math':
+        return attention_math(q, k, v, drop, training)
+    if impl == 'fused':
+        return fused_attention(q, k, v, dropout_p=drop)
+    raise ValueError(f'attn_impl must be one of {ATTN_IMPLS}, got {impl!r}')
+
+
+def resolve_attn_impl(attn_impl: Optional[str], use_sdpa: Optional[bool]) -> str:
+    """``attn_impl`` wins; the older boolean ``use_sdpa`` maps True -> 'sdpa', False -> 'math'."""
+    if attn_impl is None:
+        attn_impl = 'math' if use_sdpa is False else 'sdpa'
+    elif use_sdpa is not None and (attn_impl == 'math') == bool(use_sdpa):
+        raise ValueError(f'use_sdpa={use_sdpa} contradicts attn_impl={attn_impl!r}; '
+                         'set attn_impl only')
+    if attn_impl not in ATTN_IMPLS:
+        raise ValueError(f'attn_impl must be one of {ATTN_IMPLS}, got {attn_impl!r}')
+    return attn_impl
 
 
 class _BuildState:
@@ -118,7 +165,6 @@ class FusedAttentionFunction(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_out):
-        from dualpose.models.layers.attention import attention_math
         q, k, v = ctx.saved_tensors
         with torch.enable_grad():
             inputs = [t.detach().float().requires_grad_() for t in (q, k, v)]
@@ -157,7 +203,6 @@ def _cpu_fused_attention(q, k, v, dropout_p):
     if autograd_recording((q, k, v)) and q.dtype == torch.float32 and k.shape[-2] <= MATH_MAX_KEYS:
         _log_once(f"attention: attn_impl='fused' runs the explicit math on the CPU (a "
                   f'training step on at most {MATH_MAX_KEYS} keys) when {reason}', level)
-        from dualpose.models.layers.attention import attention_math
         return attention_math(q, k, v, dropout_p, training=dropout_p > 0)
     _log_once(f"attention: attn_impl='fused' runs PyTorch scaled_dot_product_attention "
               f'on the CPU when {reason}', level)

@@ -1,7 +1,10 @@
+"""Bottom-layer helpers only: dependency fixes (compat), atomic file writes (fileio), the
+config loader (config), the CPU allocator set-up (cpu_malloc). Nothing here imports another
+dualpose folder except the registry."""
 from .compat import apply_compat_fixes
-from .setup_env import register_all_modules
-from .skeleton import (build_flip_indices, flip_pose, normalized_adjacency,
-                       parse_metainfo)
+from .config import read_config
+from .fileio import (StagedFiles, atomic_open, atomic_path, replace_atomic, write_atomic,
+                     write_text_atomic)
 
-__all__ = ['apply_compat_fixes', 'register_all_modules', 'build_flip_indices', 'flip_pose',
-           'normalized_adjacency', 'parse_metainfo']
+__all__ = ['apply_compat_fixes', 'read_config', 'write_atomic', 'write_text_atomic',
+           'atomic_open', 'atomic_path', 'replace_atomic', 'StagedFiles']

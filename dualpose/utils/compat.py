@@ -2,13 +2,8 @@
 
 Applied once, at import of :mod:`dualpose` (``apply_compat_fixes`` is idempotent).
 """
-import contextlib
-
 import torch
-from mmengine.optim import OptimWrapper
 from mmengine.runner import CheckpointLoader
-
-from dualpose.registry import OPTIM_WRAPPERS
 
 _APPLIED = False
 
@@ -39,27 +34,6 @@ def apply_compat_fixes():
         return
     CheckpointLoader.register_scheme(prefixes='', force=True)(_load_local_checkpoint)
     _APPLIED = True
-
-
-@OPTIM_WRAPPERS.register_module()
-class AutocastOptimWrapper(OptimWrapper):
-    """Mixed precision on any device.
-
-    Why: mmengine's ``AmpOptimWrapper`` refuses CPU. On CUDA this wrapper autocasts to
-    ``dtype`` (default float16 with a grad scaler would need AmpOptimWrapper; we use bfloat16,
-    which needs no scaler); on CPU it enters ``torch.autocast('cpu', torch.bfloat16)``.
-    """
-
-    def __init__(self, *args, dtype: str = 'bfloat16', **kwargs):
-        super().__init__(*args, **kwargs)
-        self.dtype = getattr(torch, dtype)
-
-    @contextlib.contextmanager
-    def optim_context(self, model):
-        device = next(model.parameters()).device.type
-        with super().optim_context(model):
-            with torch.autocast(device_type=device, dtype=self.dtype):
-                yield
 
 
 def slurm_to_torch_env(environ) -> dict:

@@ -239,7 +239,7 @@ def test_leave_one_family_out_and_unseen_cameras(tmp_path):
     with open(path, 'wb') as f:
         pickle.dump(data, f)
     from dualpose.datasets import Human36mDataset
-    from dualpose.utils import register_all_modules
+    from dualpose.apis import register_all_modules
     from mmengine.config import Config
     register_all_modules()
     info = Config.fromfile('configs/_base_/datasets/h36m.py').dataset_info

@@ -2,8 +2,9 @@ import numpy as np
 import torch
 
 from dualpose.datasets.transforms import NormalizeScreen, PackLiftingInputs, RandomFlipLifting
-from dualpose.datasets.transforms.lifting_transforms import normalize_screen
-from dualpose.utils.skeleton import build_flip_indices, flip_pose
+from dualpose.codecs import flip_pose
+from dualpose.codecs import pixels_to_screen as normalize_screen
+from dualpose.structures.skeleton import build_flip_indices
 from tests.conftest import H36M_FLIP_PAIRS
 
 FLIP = build_flip_indices(H36M_FLIP_PAIRS, 17)

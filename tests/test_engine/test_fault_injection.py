@@ -165,7 +165,7 @@ if __name__ == '__main__':  # the table for the docs
     import tempfile
 
     from dualpose.datasets.synthetic import write_synthetic_h36m
-    from dualpose.utils import register_all_modules
+    from dualpose.apis import register_all_modules
     register_all_modules()
     with tempfile.TemporaryDirectory() as root:
         tiny = osp.join(root, 'tiny.pkl')

@@ -88,7 +88,7 @@ def write_config(tmp_path, module_name, data_root):
 def test_every_component_kind_swappable_from_config(tmp_path, monkeypatch, tiny_h36m_file):
     from mmengine.runner import Runner
 
-    from dualpose.utils.setup_env import read_config
+    from dualpose.utils.config import read_config
     module_name = 'user_components_for_test'
     (tmp_path / f'{module_name}.py').write_text(USER_MODULE)
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -141,7 +141,7 @@ def test_unknown_type_names_registry_and_close_matches():
 
 
 def test_failed_custom_import_names_config_and_module(tmp_path):
-    from dualpose.utils.setup_env import read_config
+    from dualpose.utils.config import read_config
     path = tmp_path / 'cfg.py'
     path.write_text("custom_imports = dict(imports=['no_such_module_xyz'], "
                     'allow_failed_imports=False)\n')

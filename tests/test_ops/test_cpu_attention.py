@@ -11,7 +11,7 @@ import torch.nn.functional as F
 import dualpose.ops.attention as fa
 import dualpose.ops.cpu_attention as ca
 from dualpose.models.layers import SpatialAttention, TemporalAttention
-from dualpose.models.layers.attention import attention_math
+from dualpose.ops.attention import attention_math
 
 
 @pytest.fixture

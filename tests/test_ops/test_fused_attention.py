@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 import dualpose.ops.attention as fa
 from dualpose.models.layers import TemporalAttention
-from dualpose.models.layers.attention import attention_math
+from dualpose.ops.attention import attention_math
 
 requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
 

@@ -7,7 +7,7 @@ import torch
 from mmengine import Config
 from torch.utils.flop_counter import FlopCounterMode
 
-from dualpose.utils.complexity import build_model, count_macs
+from dualpose.apis.complexity import build_model, count_macs
 from tests.conftest import REPO_ROOT, load_tool
 
 TINY = osp.join(REPO_ROOT, 'configs/dualpose/synthetic/dualpose-tiny_synthetic-27f.py')

@@ -6,8 +6,8 @@ import os.path as osp
 import pytest
 import yaml
 
-from dualpose.utils.complexity import build_model, count_macs
-from dualpose.utils.setup_env import read_config
+from dualpose.apis.complexity import build_model, count_macs
+from dualpose.utils.config import read_config
 from tests.conftest import REPO_ROOT
 
 

@@ -177,7 +177,7 @@ def pretrain_options(mode: dict, key: str) -> List[str]:
 
 def param_count(config: str, options: Sequence[str]) -> int:
     """Parameters of the config's model with ``options``."""
-    from dualpose.utils.complexity import build_model
+    from dualpose.apis.complexity import build_model
     return sum(p.numel() for p in build_model(sr.config_with(config, options)).parameters())
 
 

@@ -23,11 +23,11 @@ from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from dualpose.models.layers.attention import (MultiHeadSelfAttention,  # noqa: E402
-                                              attention_math, scaled_dot_product)
-from dualpose.utils.complexity import (build_model, default_seq_len,  # noqa: E402
-                                       input_shape)
-from dualpose.utils.setup_env import read_config  # noqa: E402
+from dualpose.apis.complexity import (build_model, default_seq_len,  # noqa: E402
+                                      input_shape)
+from dualpose.models.layers.attention import MultiHeadSelfAttention  # noqa: E402
+from dualpose.ops.attention import attention_math, scaled_dot_product  # noqa: E402
+from dualpose.utils.config import read_config  # noqa: E402
 
 DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 

@@ -35,10 +35,10 @@ from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from dualpose.utils.complexity import (build_model, count_macs,  # noqa: E402
-                                       default_seq_len, input_shape)
+from dualpose.apis.complexity import (build_model, count_macs,  # noqa: E402
+                                      default_seq_len, input_shape)
+from dualpose.utils.config import read_config  # noqa: E402
 from dualpose.utils.cpu_malloc import keep_freed_memory_mapped  # noqa: E402
-from dualpose.utils.setup_env import read_config  # noqa: E402
 
 PRECISIONS = {'fp32': torch.float32, 'bf16': torch.bfloat16}
 

@@ -5,7 +5,7 @@
 ``linear``: nn.Linear layers only (thop's convention). ``every matmul``: every matrix product
 of the forward pass (linear layers, attention, graph aggregation, k-NN similarity), counted
 with torch's FlopCounterMode. Say which count whenever you quote one. The same numbers come
-from Python: ``from dualpose.utils.complexity import count_macs; count_macs(cfg, seq_len)``.
+from Python: ``from dualpose.apis.complexity import count_macs; count_macs(cfg, seq_len)``.
 """
 import argparse
 import json
@@ -16,8 +16,8 @@ from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from dualpose.utils.complexity import count_macs  # noqa: E402
-from dualpose.utils.setup_env import read_config  # noqa: E402
+from dualpose.apis.complexity import count_macs  # noqa: E402
+from dualpose.utils.config import read_config  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -105,7 +105,7 @@ def parse_options(options: Sequence[str]) -> dict:
 def config_with(config: str, options: Sequence[str] = ()):
     """The config file (relative to the repository) with ``options`` merged, as the tools
     read it."""
-    from dualpose.utils.setup_env import read_config
+    from dualpose.utils.config import read_config
     cfg = read_config(osp.join(REPO, config))
     cfg.merge_from_dict(parse_options(options))
     return cfg
@@ -114,7 +114,7 @@ def config_with(config: str, options: Sequence[str] = ()):
 def build_dataset(cfg, key: str = 'train_dataloader'):
     """The dataset of one of the config's loaders, its data root taken from the repository."""
     from dualpose.registry import DATASETS
-    from dualpose.utils import register_all_modules
+    from dualpose.apis import register_all_modules
     register_all_modules()
     ds_cfg = cfg[key]['dataset'].copy()
     if ds_cfg.get('data_root') and not osp.isabs(ds_cfg['data_root']):
@@ -131,7 +131,7 @@ def time_model(cfg, batch_size: Optional[int] = None, repeats: int = 3,
     from mmengine.dataset import pseudo_collate
 
     from dualpose.registry import MODELS
-    from dualpose.utils import register_all_modules
+    from dualpose.apis import register_all_modules
     register_all_modules()
     batch_size = batch_size or cfg.train_dataloader.batch_size
     ds = dataset if dataset is not None else build_dataset(cfg)

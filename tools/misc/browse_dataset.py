@@ -14,9 +14,10 @@ from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
+from dualpose.apis import register_all_modules  # noqa: E402
+from dualpose.apis.setup_env import check_data_or_exit  # noqa: E402
 from dualpose.registry import DATASETS  # noqa: E402
-from dualpose.utils import register_all_modules  # noqa: E402
-from dualpose.utils.setup_env import check_data_or_exit, read_config  # noqa: E402
+from dualpose.utils.config import read_config  # noqa: E402
 from dualpose.visualization import render_clip  # noqa: E402
 
 

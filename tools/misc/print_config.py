@@ -10,7 +10,7 @@ from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from dualpose.utils.setup_env import read_config  # noqa: E402
+from dualpose.utils.config import read_config  # noqa: E402
 
 
 def main(argv=None):

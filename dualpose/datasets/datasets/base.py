@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmengine.dataset import BaseDataset
 
-from dualpose.utils.skeleton import parse_metainfo
+from dualpose.structures.skeleton import parse_metainfo
 from ..samplers import sample_rng
 
 PREPARE_HINT = ('See docs/datasets.md for how to prepare Human3.6M, or generate the synthetic '

@@ -10,6 +10,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from dualpose.codecs import root_relative
 from dualpose.registry import DATASETS
 from ..h36m_cameras import (H36M_CAMERA_IDS, H36M_INTRINSICS, h36m_camera, project_to_pixels,
                             world_to_camera)
@@ -171,7 +172,7 @@ def read_vp3d_h36m(path_3d: str, path_2d: Optional[str], subjects: Sequence[str]
                     kp2d = kp2d[:n]
                 factor = cam[:, root_index, 2] / camera['f'].mean()
                 root_px = project_to_pixels(cam[:, root_index], camera)
-                img = (cam - cam[:, root_index:root_index + 1]) / factor[:, None, None]
+                img = root_relative(cam, root_index) / factor[:, None, None]
                 img[..., :2] += root_px[:, None]
                 parts['joint_2d'].append(kp2d)
                 parts['joints_2.5d_image'].append(cam)

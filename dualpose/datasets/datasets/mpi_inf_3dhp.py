@@ -4,6 +4,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from dualpose.codecs import root_relative
 from dualpose.registry import DATASETS
 from .base import BaseClipDataset, check_finite, load_npz, npz_dict
 
@@ -154,7 +155,7 @@ class MpiInf3dhpDataset(BaseClipDataset):
 
     def _check_millimetres(self, path: str, kp3d: np.ndarray) -> None:
         root = self.metainfo['root_index']
-        extent = float(np.median(np.linalg.norm(kp3d - kp3d[:, root:root + 1], axis=-1).max(1)))
+        extent = float(np.median(np.linalg.norm(root_relative(kp3d, root), axis=-1).max(1)))
         if extent < 10:
             raise ValueError(f"{path!r}: 'data_3d' looks like metres (farthest joint "
                              f'{extent:.2f} units from the root); expected millimetres')

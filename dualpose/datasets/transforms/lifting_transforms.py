@@ -1,20 +1,13 @@
 """Pipeline steps for lifting: screen normalisation, random left-right flip, packing."""
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 
-from dualpose.registry import TRANSFORMS
+from dualpose.codecs import ScreenLiftingCodec, flip_pose
+from dualpose.registry import KEYPOINT_CODECS, TRANSFORMS
 from dualpose.structures import PoseDataSample
-from dualpose.utils.skeleton import flip_pose
-
-
-def normalize_screen(coords: np.ndarray, w: float, h: float) -> np.ndarray:
-    """Pixels -> normalised screen units: ``x / w * 2 - 1``, ``y / w * 2 - h / w`` and, for a
-    third (depth) channel, ``z / w * 2``. Aspect ratio kept; x spans [-1, 1]."""
-    offset = np.array([1.0, h / w, 0.0][:coords.shape[-1]], dtype=np.float32)
-    return (coords / w * 2 - offset).astype(np.float32)
 
 
 @TRANSFORMS.register_module()
@@ -24,26 +17,20 @@ class NormalizeScreen(BaseTransform):
     Reads ``keypoints_2d`` (T, J, 2) pixels, ``keypoint_scores`` (T, J), ``target_3d``
     (T, J, 3) pixel-scaled 3D, ``image_size`` (w, h); writes ``lifting_inputs`` (T, J, 3)
     = (x, y, confidence) and ``lifting_target`` (T, J, 3), made root-relative when
-    ``root_relative``. ``target_mm`` (millimetres) is made root-relative as well.
+    ``root_relative``. ``target_mm`` (millimetres) is made root-relative as well. The
+    arithmetic is the codec's (``codec``, default :class:`~dualpose.codecs.ScreenLiftingCodec`).
     """
 
-    def __init__(self, root_relative: bool = True):
+    def __init__(self, root_relative: bool = True, codec: Optional[Dict] = None):
         self.root_relative = root_relative
+        self.codec = ScreenLiftingCodec(root_relative=root_relative) if codec is None \
+            else KEYPOINT_CODECS.build(dict(dict(root_relative=root_relative), **codec))
 
     def transform(self, results: Dict) -> Dict:
-        w, h = results['image_size']
-        xy = normalize_screen(results['keypoints_2d'], w, h)
-        results['lifting_inputs'] = np.concatenate(
-            [xy, results['keypoint_scores'][..., None].astype(np.float32)], axis=-1)
-        root = results['root_index']
-        if 'target_3d' in results:
-            target = normalize_screen(results['target_3d'], w, h)
-            if self.root_relative:
-                target = target - target[:, root:root + 1]
-            results['lifting_target'] = target
-        if 'target_mm' in results:
-            mm = results['target_mm'].astype(np.float32)
-            results['target_mm'] = mm - mm[:, root:root + 1]
+        results.update(self.codec.encode(
+            results['keypoints_2d'], results['image_size'], results['keypoint_scores'],
+            target_3d=results.get('target_3d'), target_mm=results.get('target_mm'),
+            root_index=results['root_index']))
         return results
 
 

@@ -9,9 +9,10 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmengine.structures import BaseDataElement
 
+from dualpose.codecs import normalized_to_mm, root_relative
 from dualpose.registry import METRICS
 from dualpose.utils.fileio import atomic_open
-from .lifting_metric import merge_clips, normalized_to_mm, to_numpy
+from .lifting_metric import merge_clips, to_numpy
 
 DUMP_FORMAT = 'dualpose-lifting-results'
 DUMP_VERSION = 1
@@ -61,14 +62,14 @@ class DumpLiftingResults(BaseMetric):
             entry = dict(video_id=str(sample['video_id']), action=str(sample.get('action', '')),
                          camera_name=str(sample.get('camera_name', '')),
                          image_size=tuple(float(v) for v in sample['image_size']),
-                         frame_indices=frames, pred=pred - pred[:, root:root + 1])
+                         frame_indices=frames, pred=root_relative(pred, root))
             if sample.get('factor_2_5d') is not None:
                 factor = to_numpy(sample['factor_2_5d'], np.float64).reshape(-1)
                 factor = np.broadcast_to(factor, (len(frames), ))
                 entry['pred_mm'] = normalized_to_mm(pred, entry['image_size'][0], factor, root)
             if sample.get('gt_mm') is not None:
                 gt = to_numpy(sample['gt_mm'], np.float64)
-                entry['gt_mm'] = gt - gt[:, root:root + 1]
+                entry['gt_mm'] = root_relative(gt, root)
             if sample.get('frame_valid') is not None:
                 entry['valid'] = to_numpy(sample['frame_valid']).astype(bool).reshape(-1)
             self.results.append(entry)

@@ -9,11 +9,12 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmengine.structures import BaseDataElement
 
+from dualpose.codecs import normalized_to_mm, root_relative
 from dualpose.evaluation.functional import accel_error, mpjpe, mpjve, n_mpjpe, p_mpjpe
 from dualpose.registry import METRICS
 from .table import format_table
 
-__all__ = ['PoseLiftingMetric', 'merge_clips', 'normalized_to_mm', 'to_numpy']
+__all__ = ['PoseLiftingMetric', 'merge_clips', 'to_numpy']
 
 _FRAME_METRICS = {'mpjpe': mpjpe, 'p_mpjpe': p_mpjpe, 'n_mpjpe': n_mpjpe}
 # metric -> (function of (pred, gt) along time, number of consecutive frames one value spans)
@@ -27,17 +28,6 @@ def to_numpy(value, dtype=None) -> np.ndarray:
         value = value.detach().cpu().numpy()
     arr = np.asarray(value)
     return arr.astype(dtype, copy=False) if dtype is not None else arr
-
-
-def normalized_to_mm(pred: np.ndarray, width: float, factor, root: int = 0) -> np.ndarray:
-    """Root-relative millimetres from a prediction (T, J, 3) in normalised screen units:
-    to pixels (x w / 2), to millimetres (x ``factor``, mm per pixel: a scalar or (T,)),
-    root at 0."""
-    pred = np.asarray(pred, dtype=np.float64)
-    factor = np.broadcast_to(np.asarray(factor, dtype=np.float64).reshape(-1),
-                             (pred.shape[0], ))
-    pred_mm = pred * (float(width) / 2.0) * factor[:, None, None]
-    return pred_mm - pred_mm[:, root:root + 1]
 
 
 def merge_clips(clips: Sequence[dict], mean_keys: Sequence[str],
@@ -194,7 +184,7 @@ class PoseLiftingMetric(BaseMetric):
             root = int(sample.get('root_index', 0) or 0)
 
             pred_mm = normalized_to_mm(pred, width, factor, root)
-            gt_mm = gt - gt[:, root:root + 1]
+            gt_mm = root_relative(gt, root)
             self.results.append(
                 dict(
                     video_id=video_id,

@@ -4,9 +4,8 @@ from typing import Dict, List, Optional, Union
 import torch
 from mmengine.model import BaseModel
 
-from dualpose.models.heads.regression_head import root_relative
+from dualpose.codecs import flip_pose, root_relative
 from dualpose.registry import MODELS
-from dualpose.utils.skeleton import flip_pose
 
 
 @MODELS.register_module()

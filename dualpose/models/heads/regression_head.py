@@ -5,12 +5,8 @@ import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 
+from dualpose.codecs import root_relative
 from dualpose.registry import MODELS
-
-
-def root_relative(pose: torch.Tensor, root_index: int) -> torch.Tensor:
-    """(..., J, 3) -> the same poses with the root joint moved to the origin."""
-    return pose - pose[..., root_index:root_index + 1, :]
 
 
 @MODELS.register_module()

@@ -1,60 +1,17 @@
 """Multi-head self-attention over the joints of a frame or over the frames of a joint.
 
-One switch, ``attn_impl``, picks how ``softmax(q k^T / sqrt(d)) v`` is computed:
-
-- ``'sdpa'`` (default): ``F.scaled_dot_product_attention`` (flash-style kernels on CPU and
-  GPU; no (N, N) matrix kept for the backward);
-- ``'math'``: the explicit formula, :func:`attention_math` (the readable reference);
-- ``'fused'``: compiled kernels, :mod:`dualpose.ops.attention`: on CPU tensors the AVX2
-  kernel of :mod:`dualpose.ops.cpu_attention` (float32, without autograd; with autograd the
-  explicit math for short sequences), on CUDA tensors the optional CUDA kernel; ``'sdpa'``
-  (logged once, with the reason) wherever neither runs.
-
-All three agree (tests/test_models/test_layers, tests/test_ops).
+One switch, ``attn_impl`` (``'sdpa'``, ``'math'`` or ``'fused'``), picks how
+``softmax(q k^T / sqrt(d)) v`` is computed; the math and the choice live in
+:mod:`dualpose.ops.attention` (:func:`~dualpose.ops.attention.scaled_dot_product`), which
+these modules call.
 """
 from typing import Optional
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
+from dualpose.ops.attention import resolve_attn_impl, scaled_dot_product
 from .mlp import linear_out_scaled
-
-ATTN_IMPLS = ('sdpa', 'math', 'fused')
-
-
-def attention_math(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                   dropout_p: float = 0.0, training: bool = False) -> torch.Tensor:
-    """The reference: ``softmax(q k^T / sqrt(d)) v`` for (..., N, D) tensors."""
-    attn = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)
-    attn = F.dropout(attn.softmax(dim=-1), p=dropout_p, training=training)
-    return attn @ v
-
-
-def scaled_dot_product(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, impl: str = 'sdpa',
-                       dropout_p: float = 0.0, training: bool = False) -> torch.Tensor:
-    """``softmax(q k^T / sqrt(d)) v`` computed by ``impl`` (see the module docstring)."""
-    drop = dropout_p if training else 0.0
-    if impl == 'sdpa':
-        return F.scaled_dot_product_attention(q, k, v, dropout_p=drop)
-    if impl == 'math':
-        return attention_math(q, k, v, drop, training)
-    if impl == 'fused':
-        from dualpose.ops import fused_attention
-        return fused_attention(q, k, v, dropout_p=drop)
-    raise ValueError(f'attn_impl must be one of {ATTN_IMPLS}, got {impl!r}')
-
-
-def resolve_attn_impl(attn_impl: Optional[str], use_sdpa: Optional[bool]) -> str:
-    """``attn_impl`` wins; the older boolean ``use_sdpa`` maps True -> 'sdpa', False -> 'math'."""
-    if attn_impl is None:
-        attn_impl = 'math' if use_sdpa is False else 'sdpa'
-    elif use_sdpa is not None and (attn_impl == 'math') == bool(use_sdpa):
-        raise ValueError(f'use_sdpa={use_sdpa} contradicts attn_impl={attn_impl!r}; '
-                         'set attn_impl only')
-    if attn_impl not in ATTN_IMPLS:
-        raise ValueError(f'attn_impl must be one of {ATTN_IMPLS}, got {attn_impl!r}')
-    return attn_impl
 
 
 class MultiHeadSelfAttention(nn.Module):

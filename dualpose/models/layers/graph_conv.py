@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from dualpose.utils.skeleton import normalized_adjacency
+from dualpose.structures.skeleton import normalized_adjacency
 
 
 class _GraphConvBase(nn.Module, metaclass=ABCMeta):

@@ -3,7 +3,8 @@ import torch
 
 from dualpose.registry import MODELS
 from dualpose.structures import PoseDataSample
-from dualpose.utils.skeleton import build_flip_indices, flip_pose
+from dualpose.codecs import flip_pose
+from dualpose.structures.skeleton import build_flip_indices
 from tests.conftest import H36M_FLIP_PAIRS, H36M_LINKS
 
 FLIP = build_flip_indices(H36M_FLIP_PAIRS, 17)

@@ -5,8 +5,7 @@ from einops import rearrange
 
 from dualpose.models.layers import (AdaptiveFusion, MetaFormerBlock, Mlp, SkeletonGraphConv,
                                     SpatialAttention, TemporalAttention)
-from dualpose.models.layers.attention import (attention_math, resolve_attn_impl,
-                                              scaled_dot_product)
+from dualpose.ops.attention import attention_math, resolve_attn_impl, scaled_dot_product
 from tests.conftest import H36M_LINKS
 
 

@@ -4,7 +4,7 @@ import torch
 from dualpose.models.layers import (AdaptiveFusion, MeanFusion, SkeletonGraphConv,
                                     SpatialAttention, TemporalAttention, TemporalGraphConv)
 from dualpose.models.layers.graph_conv import banded_adjacency
-from dualpose.utils.skeleton import normalized_adjacency
+from dualpose.structures.skeleton import normalized_adjacency
 from tests.conftest import H36M_LINKS
 
 

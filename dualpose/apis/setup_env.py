@@ -1,3 +1,10 @@
+"""Set-up shared by the entry points: registering every component, and the command-line
+glue of ``tools/train.py``, ``tools/test.py`` and the other tools (common options, the config
+with those options applied, the runner, a clear exit for missing data).
+
+It sits in ``apis`` because it imports every other layer; the config loader itself is
+:func:`dualpose.utils.config.read_config`.
+"""
 import datetime
 import warnings
 
@@ -7,6 +14,7 @@ from mmengine import DefaultScope
 def register_all_modules(init_default_scope: bool = True) -> None:
     """Import every dualpose module that registers components, and optionally make
     ``dualpose`` the default registry scope."""
+    import dualpose.codecs  # noqa: F401
     import dualpose.datasets  # noqa: F401
     import dualpose.engine  # noqa: F401
     import dualpose.evaluation  # noqa: F401
@@ -68,39 +76,14 @@ def add_common_args(parser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
-def read_config(path: str):
-    """``Config.fromfile`` whose failure to import a ``custom_imports`` module names the
-    config and the module, instead of a bare ImportError.
-
-    The config's text (logged, dumped to the work dir and stored in every checkpoint) is not
-    re-formatted with yapf: on these configs that took 3-18 s per call, several calls per run.
-    mmengine's ``format_python_code=False`` is ignored by ``fromfile`` for plain Python
-    configs, so the flag is set on the loaded object.
-    """
-    from mmengine.config import Config
-    try:
-        cfg = Config.fromfile(path)
-        object.__setattr__(cfg, '_format_python_code', False)
-        return cfg
-    except ImportError as err:
-        cause = err  # mmengine wraps the original error, maybe twice: find the innermost
-        while (cause.__cause__ or cause.__context__) is not None:
-            cause = cause.__cause__ or cause.__context__
-        name = getattr(cause, 'name', None) or getattr(err, 'name', None)
-        what = repr(name) if name else 'a module'
-        raise ImportError(
-            f'{path}: custom_imports could not import {what} ({type(cause).__name__}: '
-            f'{cause}). Check the module path in custom_imports and that its folder is '
-            'importable (run from the repository root or add it to PYTHONPATH).') from err
-
-
 def load_config(args):
     """Config from ``args.config`` with the common options applied: launcher, overrides,
     work dir (default ``work_dirs/<config name>``), and the CPU (gloo) distributed set-up."""
     import os
     import os.path as osp
 
-    from .compat import cpu_model_wrapper_cfg, init_cpu_distributed
+    from dualpose.utils.compat import cpu_model_wrapper_cfg, init_cpu_distributed
+    from dualpose.utils.config import read_config
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = read_config(args.config)
     cfg.launcher = args.launcher

@@ -3,7 +3,7 @@ import torch
 from mmengine.registry import DefaultScope
 
 from dualpose.registry import DATASETS, METRICS, MODELS, TRANSFORMS
-from dualpose.utils.skeleton import build_flip_indices, parse_metainfo
+from dualpose.structures.skeleton import build_flip_indices, parse_metainfo
 
 
 def test_parse_metainfo_derives_flip_indices(h36m_info):

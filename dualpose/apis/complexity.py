@@ -43,7 +43,7 @@ class _LinearMacs(TorchFunctionMode):
 def _model_cfg(cfg):
     from mmengine.config import Config
     if isinstance(cfg, str):
-        from dualpose.utils.setup_env import read_config
+        from dualpose.utils.config import read_config
         if not osp.isfile(cfg):
             raise FileNotFoundError(f'config {cfg!r} does not exist')
         cfg = read_config(cfg)
@@ -78,7 +78,7 @@ def input_shape(model: nn.Module):
 
 
 def build_model(cfg) -> nn.Module:
-    from dualpose.utils import register_all_modules
+    from .setup_env import register_all_modules
     register_all_modules()
     _, model_cfg = _model_cfg(cfg)
     return MODELS.build(model_cfg)

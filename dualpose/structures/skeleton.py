@@ -59,18 +59,3 @@ def normalized_adjacency(links: Sequence[Tuple[int, int]], num_joints: int) -> t
     deg = adj.sum(1)
     inv_sqrt = np.where(deg > 0, 1.0 / np.sqrt(np.maximum(deg, 1e-12)), 0.0)
     return torch.from_numpy(inv_sqrt[:, None] * adj * inv_sqrt[None, :]).float()
-
-
-def flip_pose(pose, flip_indices: Sequence[int]):
-    """Mirror poses left-right in normalised screen units (x -> -x) and swap left/right joints.
-
-    Works on numpy arrays and torch tensors of shape (..., J, C) with C >= 2; only channel 0
-    (x) is negated, other channels (y, depth, confidence) are kept.
-    """
-    flipped = pose[..., list(flip_indices), :]
-    if isinstance(flipped, torch.Tensor):
-        sign = torch.ones(pose.shape[-1], dtype=pose.dtype, device=pose.device)
-    else:
-        sign = np.ones(pose.shape[-1], dtype=pose.dtype)
-    sign[0] = -1
-    return flipped * sign
