@@ -1,8 +1,8 @@
 """Make the demo's sample input: a SYNTHETIC person's 2D keypoints written as a detector would.
 
-The motion comes from dualpose's synthetic Human3.6M-style generator (a procedurally animated
-stick figure seen by a virtual camera, with detector-like jitter and confidences; not real
-data). Its H36M-17 joints are rewritten in the COCO-17 layout: limbs map one to one, the nose
+The motion comes from dualpose's synthetic generator v2 (a procedurally animated adult body
+walking, seen by a real Human3.6M camera of S9, with detector-like jitter and confidences; not
+real data). Its H36M-17 joints are rewritten in the COCO-17 layout: limbs map one to one, the nose
 is H36M's neck/nose joint, eyes and ears are placed between nose and head top, spread along the
 shoulder line. A few detector misses are added: a wrist undetected for a few frames
 (confidence 0, coordinates 0), one frame without any person, and a low-score bystander in some
@@ -17,7 +17,6 @@ Writes a COCO keypoint annotation file (``images`` with width/height, ``annotati
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 
@@ -60,22 +59,26 @@ def h36m_to_coco17(xy: np.ndarray, conf: np.ndarray):
     return out, score
 
 
-def make_sequence(frames: int, seed: int = 0, action: str = 'Walking', camera: int = 0):
-    """A synthetic person's COCO-17 keypoints over ``frames`` frames.
+def make_sequence(frames: int, seed: int = 0, family: str = 'locomotion', kind: str = 'walk',
+                  camera: str = '54138969'):
+    """A synthetic person's COCO-17 keypoints over ``frames`` frames: one actor of generator v2
+    doing ``kind`` of ``family`` (no transitions), filmed by the real Human3.6M camera
+    ``camera`` of S9, with detector-like 2D noise.
 
     Returns:
         dict: ``keypoints`` (T, 17, 2) pixels, ``scores`` (T, 17), ``image_size`` (w, h),
         ``h36m`` (T, 17, 2) and ``h36m_scores`` (the generator's joints before conversion).
     """
-    from dualpose.datasets.synthetic import DEFAULT_CAMERAS, generate_synthetic_h36m
-    cam = DEFAULT_CAMERAS[camera]
-    data = generate_synthetic_h36m(seed=seed, train_subjects=('S1', ), test_subjects=('S9', ),
-                                   actions=(action, ), subactions=1, frames_per_video=frames,
-                                   cameras=(cam, ))['test']
-    xy = data['joint_2d'][:frames].astype(np.float64)
-    conf = data['confidence'][:frames].astype(np.float64)
+    from dualpose.datasets.synthetic import detect, draw_body, generate_motion, h36m_rig
+    from dualpose.datasets.synthetic.cameras import project
+    rng = np.random.default_rng([seed, 401])
+    motion = generate_motion(rng, family, frames, draw_body(rng), kind=kind,
+                             transition_prob=0.0)
+    cam = next(c for c in h36m_rig('S9') if c['name'] == camera)
+    _, uv = project(motion['joints'], cam)
+    xy, conf = detect(rng, uv, scale=1.0, occlusion_rate=0.0, swap_rate=0.0)
     kpts, scores = h36m_to_coco17(xy, conf)
-    return dict(keypoints=kpts, scores=scores, image_size=tuple(cam['size']), h36m=xy,
+    return dict(keypoints=kpts, scores=scores, image_size=(cam['w'], cam['h']), h36m=xy,
                 h36m_scores=conf)
 
 
@@ -144,16 +147,8 @@ def build_files(frames: int, seed: int = 0):
 
 def write_json(path: str, data) -> None:
     """Write compact JSON atomically."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = osp.join(folder, f'.{osp.basename(path)}.{os.getpid()}.tmp')
-    try:
-        with open(tmp, 'w') as f:
-            json.dump(data, f, separators=(',', ':'))
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    from dualpose.utils.fileio import write_atomic
+    write_atomic(path, json.dumps(data, separators=(',', ':')))
 
 
 def main(argv=None) -> int:

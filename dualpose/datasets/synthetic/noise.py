@@ -45,7 +45,8 @@ def _jitter(rng, n, size, rho=0.85, outlier_rate=0.004):
 def _box_scale(rng, xy, std):
     n = len(xy)
     drift = np.cumsum(rng.standard_normal(n)) / np.sqrt(max(n, 1))
-    drift = np.convolve(drift, np.ones(15) / 15, mode='same')
+    width = max(1, min(15, n))
+    drift = np.convolve(drift, np.ones(width) / width, mode='same')
     factor = 1.0 + std * drift / max(np.abs(drift).max(), 1e-9) * rng.uniform(0.3, 1.0)
     centre = 0.5 * (xy.min(1, keepdims=True) + xy.max(1, keepdims=True))
     return centre + (xy - centre) * factor[:, None, None]
