@@ -10,6 +10,9 @@ import sys
 import numpy as np
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEFAULT_KINDS = ('locomotion/walk', 'locomotion/run', 'posture', 'posture/kneel_one',
+                 'upper_body/throw', 'upper_body/punch', 'kick/front', 'jump/tuck',
+                 'floor/crawl', 'floor/getup', 'floor/cartwheel', 'floor/flip')
 
 
 def parse_args(argv=None):
@@ -17,8 +20,9 @@ def parse_args(argv=None):
     parser.add_argument('--out', default='work_dirs/synthetic_v2_samples.png',
                         help='output PNG (default: %(default)s)')
     parser.add_argument('--seed', type=int, default=0, help='random seed (default: 0)')
-    parser.add_argument('--per-family', type=int, default=2,
-                        help='recordings (rows) per family (default: 2)')
+    parser.add_argument('--kinds', nargs='+', default=list(DEFAULT_KINDS),
+                        help='family/kind per row; a bare family draws its kind and may move '
+                             'on to other families (default: %(default)s)')
     parser.add_argument('--frames', type=int, default=6, help='frames per row (default: 6)')
     return parser.parse_args(argv)
 
@@ -34,20 +38,29 @@ def main(argv=None) -> int:
     from dualpose.datasets.synthetic import FAMILY_NAMES, LINKS, draw_body, generate_motion
     from dualpose.utils.fileio import write_atomic
 
-    rows = [(fam, k) for fam in FAMILY_NAMES for k in range(args.per_family)]
+    rows = [tuple(spec.split('/')) + (None,) if '/' not in spec else tuple(spec.split('/'))
+            for spec in args.kinds]
+    rows = [(r[0], r[1]) for r in rows]
+    bad = [f for f, _ in rows if f not in FAMILY_NAMES]
+    if bad:
+        print(f'unknown families {bad}; valid: {list(FAMILY_NAMES)}', file=sys.stderr)
+        return 2
     fig, axes = plt.subplots(len(rows), 1, figsize=(2.0 * args.frames, 1.9 * len(rows)),
                              dpi=70, squeeze=False)
     left = {4, 5, 6, 11, 12, 13}
-    for ax, (fam, k) in zip(axes[:, 0], rows):
-        rng = np.random.default_rng([args.seed, FAMILY_NAMES.index(fam), k, 301])
+    for row, (ax, (fam, kind)) in enumerate(zip(axes[:, 0], rows)):
+        rng = np.random.default_rng([args.seed, row, 301])
         body = draw_body(rng)
-        motion = generate_motion(rng, fam, 250, body)
+        motion = generate_motion(rng, fam, 250, body, kind=kind,
+                                 transition_prob=0.5 if kind is None else 0.0)
         joints = motion['joints']
         frames = np.linspace(0, len(joints) - 1, args.frames).astype(int)
         for i, f in enumerate(frames):
             pose = joints[f] - np.array([joints[f, 0, 0], joints[f, 0, 1], 0.0])
-            # view from the side of the body's mean heading, shifted along the row
-            x = pose[:, 0] * 0.7 + pose[:, 1] * 0.7 + i * 2200.0
+            # seen from the body's right side: x along its facing direction
+            side = (pose[4] - pose[1] + pose[11] - pose[14])[:2]
+            side = side / max(np.linalg.norm(side), 1e-6)
+            x = pose[:, 0] * -side[1] + pose[:, 1] * side[0] + i * 2200.0
             z = pose[:, 2]
             for a, b in LINKS:
                 ax.plot(x[[a, b]], z[[a, b]], lw=2,
@@ -61,7 +74,7 @@ def main(argv=None) -> int:
         ax.axis('off')
         ax.set_title(f"{fam}: {' -> '.join(motion['labels'])}  (height "
                      f"{body['height'] / 1000:.2f} m)", fontsize=8, loc='left')
-    fig.suptitle('SYNTHETIC generator v2 samples (world space, side view, floor at 0)',
+    fig.suptitle('SYNTHETIC generator v2 samples (world space, seen from the right, floor at 0)',
                  fontsize=9)
     fig.tight_layout()
     write_atomic(args.out, lambda path: fig.savefig(path, format='png'))
