@@ -133,7 +133,6 @@ def main(argv=None) -> int:
     os.makedirs(data, exist_ok=True)
     options = [f'train_cfg.max_epochs={args.epochs}',
                f'model.backbone.arch.embed_dims={args.embed_dims}',
-               f'model.head.in_channels={args.embed_dims}',
                f'param_scheduler.0.end={args.epochs}']
     size = dict(recordings=args.recordings, test_recordings=args.test_recordings,
                 seed=args.seed)

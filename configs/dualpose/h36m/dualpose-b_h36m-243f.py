@@ -3,29 +3,16 @@
 # lr x0.99 per epoch, loss MPJPE + 0.5 N-MPJPE + 20 velocity, random flip, flip test.
 _base_ = [
     '../../_base_/default_runtime.py',
+    '../../_base_/models/dualpose_lifter.py',
     '../../_base_/schedules/adamw_exp.py',
     '../../_base_/h36m_pickle_data.py',
 ]
 
 model = dict(
-    type='PoseLifter',
     backbone=dict(
-        type='DualStreamFormer',
         arch='b',
+        drop_path_rate=0.0,
         skeleton_links={{_base_.dataset_info.skeleton_links}},
         num_joints={{_base_.dataset_info.num_joints}},
-        streams=('transformer', 'gcn'),
-        gcn_stream=dict(type='GCNStream', temporal_graph='banded'),
-        fusion=dict(type='AdaptiveFusion'),
-        drop_path_rate=0.0,
     ),
-    head=dict(
-        type='LiftingRegressionHead',
-        in_channels=128,
-        loss=[
-            dict(type='MPJPELoss', loss_weight=1.0),
-            dict(type='NMPJPELoss', loss_weight=0.5),
-            dict(type='VelocityLoss', loss_weight=20.0),
-        ]),
-    test_cfg=dict(flip_test=True),
 )

@@ -4,6 +4,7 @@
 # epochs (5, learning rate x0.8 per epoch), T=27.
 _base_ = [
     '../../_base_/default_runtime.py',
+    '../../_base_/models/dualpose_lifter.py',
     '../../_base_/schedules/adamw_exp.py',
     '../../_base_/h36m_pickle_data.py',
 ]
@@ -14,26 +15,12 @@ max_epochs = 5
 embed_dims = 64
 
 model = dict(
-    type='PoseLifter',
     backbone=dict(
-        type='DualStreamFormer',
         arch=dict(embed_dims=embed_dims, depth=4, num_heads=4),
         skeleton_links={{_base_.dataset_info.skeleton_links}},
         num_joints={{_base_.dataset_info.num_joints}},
-        streams=('transformer', 'gcn'),
-        gcn_stream=dict(type='GCNStream', temporal_graph='banded'),
-        fusion=dict(type='AdaptiveFusion'),
     ),
-    head=dict(
-        type='LiftingRegressionHead',
-        in_channels=embed_dims,
-        hidden_dims=256,
-        loss=[
-            dict(type='MPJPELoss', loss_weight=1.0),
-            dict(type='NMPJPELoss', loss_weight=0.5),
-            dict(type='VelocityLoss', loss_weight=20.0),
-        ]),
-    test_cfg=dict(flip_test=True),
+    head=dict(hidden_dims=256),
 )
 
 optim_wrapper = dict(optimizer=dict(lr=1e-3))

@@ -5,6 +5,8 @@
 _base_ = ['./dualpose-tiny_synthetic-27f.py']
 
 max_epochs = 20
+# the width of crl-pretrain-tiny_synthetic-27f (C 32), so that its fine-tuned twin compares
+model = dict(backbone=dict(arch=dict(embed_dims=32)))
 param_scheduler = [dict(type='ExponentialLR', gamma=0.95, by_epoch=True, end=max_epochs)]
 train_cfg = dict(max_epochs=max_epochs)
 train_dataloader = dict(dataset=dict(subjects=['S1']))

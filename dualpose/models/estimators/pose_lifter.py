@@ -8,6 +8,22 @@ from dualpose.codecs import flip_pose, root_relative
 from dualpose.registry import MODELS
 
 
+def head_for_backbone(head: Dict, backbone) -> Dict:
+    """``head`` with ``in_channels`` set to the backbone's ``embed_dims`` (checked if given)."""
+    head = dict(head)
+    width = getattr(backbone, 'embed_dims', None)
+    if head.get('in_channels') is None:
+        if width is None:
+            raise ValueError(f'{type(backbone).__name__} exposes no embed_dims; give '
+                             'head.in_channels in the config')
+        head['in_channels'] = int(width)
+    elif width is not None and int(head['in_channels']) != int(width):
+        raise ValueError(f"head.in_channels={head['in_channels']} differs from the backbone's "
+                         f'embed_dims={width} ({type(backbone).__name__}); leave '
+                         'head.in_channels out to take the backbone\'s width')
+    return head
+
+
 @MODELS.register_module()
 class PoseLifter(BaseModel):
     """Supervised 2D-to-3D lifter.
@@ -16,8 +32,10 @@ class PoseLifter(BaseModel):
     (B x (T, J, 3), root-relative, normalised screen units); ``tensor`` -> raw head output.
 
     Args:
-        backbone (dict): e.g. ``DualStreamFormer``.
-        head (dict): e.g. ``LiftingRegressionHead``.
+        backbone (dict): e.g. ``DualStreamFormer``; it exposes its output width as
+            ``embed_dims``.
+        head (dict): e.g. ``LiftingRegressionHead``; ``in_channels`` defaults to the
+            backbone's ``embed_dims`` (given, it must equal it).
         test_cfg (dict): ``flip_test`` (True): average the prediction with that of the mirrored
             input, mirrored back (flip indices from the samples' metainfo).
         data_preprocessor (dict): default ``LiftingDataPreprocessor``.
@@ -29,7 +47,7 @@ class PoseLifter(BaseModel):
             data_preprocessor = dict(type='LiftingDataPreprocessor')
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
-        self.head = MODELS.build(head)
+        self.head = MODELS.build(head_for_backbone(head, self.backbone))
         self.test_cfg = {'flip_test': True, **(test_cfg or {})}
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:

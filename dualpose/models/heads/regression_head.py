@@ -14,16 +14,20 @@ class LiftingRegressionHead(BaseModule):
     """Regresses root-relative 3D joints (normalised screen units) from backbone features.
 
     Args:
-        in_channels (int): backbone channels C.
+        in_channels (int): backbone channels C (:class:`PoseLifter` fills it in from the
+            backbone's ``embed_dims``).
         hidden_dims (int): hidden width (512).
         out_channels (int): 3.
         loss (dict | list[dict]): loss configs, each with its ``loss_weight`` (the paper:
             MPJPE 1, N-MPJPE 0.5, velocity 20).
     """
 
-    def __init__(self, in_channels: int, hidden_dims: int = 512, out_channels: int = 3,
+    def __init__(self, in_channels: int = None, hidden_dims: int = 512, out_channels: int = 3,
                  loss: Union[Dict, Sequence[Dict]] = dict(type='MPJPELoss'), init_cfg=None):
         super().__init__(init_cfg=init_cfg)
+        if in_channels is None:
+            raise ValueError('LiftingRegressionHead needs in_channels (the backbone width C); '
+                             'inside a PoseLifter it is taken from the backbone')
         self.pre_logits = nn.Sequential(nn.Linear(in_channels, hidden_dims), nn.Tanh())
         self.fc = nn.Linear(hidden_dims, out_channels)
         losses = [loss] if isinstance(loss, dict) else list(loss)

@@ -71,3 +71,19 @@ def test_training_step_reduces_loss():
         opt.step()
         first = first if first is not None else loss.item()
     assert loss.item() < 0.7 * first
+
+
+def test_head_width_follows_the_backbone():
+    cfg = dict(type='PoseLifter',
+               backbone=dict(type='DualStreamFormer', arch=dict(embed_dims=24, depth=1,
+                                                                num_heads=4),
+                             skeleton_links=H36M_LINKS, num_joints=17),
+               head=dict(type='LiftingRegressionHead', hidden_dims=8))
+    model = MODELS.build(cfg)
+    assert model.head.pre_logits[0].in_features == 24
+    assert model(torch.zeros(1, 5, 17, 3)).shape == (1, 5, 17, 3)
+    cfg['head']['in_channels'] = 32
+    with pytest.raises(ValueError, match=r'head.in_channels=32 differs .* embed_dims=24'):
+        MODELS.build(cfg)
+    with pytest.raises(ValueError, match='needs in_channels'):
+        MODELS.build(dict(type='LiftingRegressionHead'))
