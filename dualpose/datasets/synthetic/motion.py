@@ -241,7 +241,7 @@ def _gait(seg: Segment, rng, freq, hip_amp, knee_amp, phase0, direction=1.0, arm
             seg.pose[:, HIP[s], ABD] += 2 + 2 * np.cos(ph)
             swing = np.clip(np.cos(ph - 0.35), 0, None) ** 1.6
             stance = np.clip(np.sin(ph + 0.6), 0, None) ** 2
-            seg.pose[:, KNEE[s], FLEX] += 4 + knee_amp * swing + 0.25 * knee_amp * stance * 0.4
+            seg.pose[:, KNEE[s], FLEX] += 4 + knee_amp * swing + 0.1 * knee_amp * stance
         # the arm opposite to the leg swings with it
         o = OTHER[s]
         seg.pose[:, SHO[o], FLEX] += arm * hip_amp * np.sin(ph) * (0.0 if sidestep else 1.0)
@@ -423,11 +423,11 @@ def _upper(seg: Segment, rng, body, kind=None):
             env = env * (1 - keyframes(t, [seg.window[1] - 0.8, seg.window[1] - 0.2],
                                        [[0.0], [1.0]])[:, 0])
         wave = np.sin(2 * np.pi * f * t + rng.uniform(0, 6.3))
-        arm = np.stack([u * env for u in (rng.uniform(60, 110) + 0 * t,
-                                          rng.uniform(0, 40) + 0 * t,
-                                          rng.uniform(20, 60) + 25 * wave,
-                                          rng.uniform(40, 100) + rng.uniform(15, 35) * wave)],
-                       1)
+        abd, flex, twist, elbow, elbow_amp = (rng.uniform(60, 110), rng.uniform(0, 40),
+                                              rng.uniform(20, 60), rng.uniform(40, 100),
+                                              rng.uniform(15, 35))
+        arm = env[:, None] * np.stack([np.full_like(t, abd), np.full_like(t, flex),
+                                       twist + 25 * wave, elbow + elbow_amp * wave], 1)
         _set_arm(seg.pose, side, arm)
         _arms_rest(seg, rng)
         seg.pose[:, NECK, TWIST] += rng.uniform(-30, 30)
@@ -436,7 +436,6 @@ def _upper(seg: Segment, rng, body, kind=None):
         times = seg.window_times(rng, count, 0.25, margin=0.1)
         guard = np.array([15, 40, 0, 120])
         for s in 'lr':
-            seg.pose[:, SHO[s]] += 0
             _set_arm(seg.pose, s, np.broadcast_to(guard, (n, 4)) + rng.uniform(-10, 10, 4))
         for i, tc in enumerate(times):
             s = side if rng.random() < 0.4 else ('l' if i % 2 else 'r')
@@ -563,11 +562,9 @@ def _jump(seg: Segment, rng, body, kind=None):
                 seg.pose[:, HIP[s], FLEX] += rng.uniform(70, 110) * air
                 seg.pose[:, KNEE[s], FLEX] += rng.uniform(90, 130) * air
         elif kind == 'jacks':
-            phase = (i % 2 == 0)
-            open_ = np.clip(air * 2, 0, 1) if phase else 0.0
             for s in 'lr':
                 seg.pose[:, HIP[s], ABD] += 25 * air
-                seg.pose[:, SHO[s], ABD] += 140 * np.clip(air * 1.5, 0, 1) + 0 * open_
+                seg.pose[:, SHO[s], ABD] += 140 * np.clip(air * 1.5, 0, 1)
         elif kind == 'skip':
             s = 'l' if i % 2 else 'r'
             seg.pose[:, HIP[s], FLEX] += 60 * air
@@ -621,8 +618,8 @@ def _floor(seg: Segment, rng, body, kind=None):
             seg.pose[:, SHO[o], ABD] += u(5, 15)
             seg.pose[:, ELB[o], FLEX] += u(0, 20) + 10 * np.clip(np.cos(ph), 0, None)
         seg.pose[:, NECK, FLEX] -= u(20, 45)
-        seg.velocity[:, 0] = 2 * 180 * freq * np.sin(np.deg2rad(15))
-        seg.velocity[:, 0] *= 3
+        # a hand-and-knee stride of ~0.28 m per gait cycle
+        seg.velocity[:, 0] = 1080 * freq * np.sin(np.deg2rad(15))
         seg.anchor[:] = 0.0
     elif kind == 'roll':
         rate = np.deg2rad(u(180, 330)) * rng.choice([-1, 1])
