@@ -18,12 +18,9 @@ model = dict(
         skeleton_links={{_base_.dataset_info.skeleton_links}},
         num_joints={{_base_.dataset_info.num_joints}},
     ),
-    num_masks=3,
-    mask_ratio=0.7,
-    mask_mode='noise',
-    top_k=8,
-    target_norm='instance',
-    loss_type='l2',
+    masking=dict(type='TokenMasking', num_masks=3, ratio=0.7, mode='noise', noise_std=1.0),
+    target_generator=dict(type='TopKTargets', top_k=8, norm='instance'),
+    head=dict(type='CRLHead', loss=dict(type='RepresentationLoss', mode='l2')),
     # tau 0.999 -> 0.9999 over the first 10 of 60 epochs (about 48k iterations at batch 4)
     teacher=dict(tau_start=0.999, tau_end=0.9999, tau_iters=48000),
 )

@@ -47,11 +47,11 @@ def test_plan_covers_every_study_with_the_settings_it_names(mode, depth):
     base = plan['crl']['pretrain']['options']
     depth_option = f'model.backbone.arch.depth={depth}'
     assert depth_option in ft and depth_option in base
-    assert f'model.top_k={depth // 2}' in base
-    expected = {'crl-mask0.6': 'model.mask_ratio=0.6', 'crl-mask0.8': 'model.mask_ratio=0.8',
-                'crl-m1': 'model.num_masks=1', 'crl-token': 'model.mask_mode=token',
-                'crl-frozen': 'model.teacher.frozen=True', 'crl-noise0.1': 'model.noise_std=0.1',
-                'crl-topk-quarter': f'model.top_k={depth // 4}'}
+    assert f'model.target_generator.top_k={depth // 2}' in base
+    expected = {'crl-mask0.6': 'model.masking.ratio=0.6', 'crl-mask0.8': 'model.masking.ratio=0.8',
+                'crl-m1': 'model.masking.num_masks=1', 'crl-token': 'model.masking.mode=token',
+                'crl-frozen': 'model.teacher.frozen=True', 'crl-noise0.1': 'model.masking.noise_std=0.1',
+                'crl-topk-quarter': f'model.target_generator.top_k={depth // 4}'}
     for arm, option in expected.items():
         assert plan[arm]['options'] == ft
         pre = plan[arm]['pretrain']['options']

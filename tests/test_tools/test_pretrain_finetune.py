@@ -17,7 +17,7 @@ TINY_BACKBONE = ['model.backbone.arch.embed_dims=16', 'model.backbone.arch.depth
 def pretrain_options(data_root, epochs):
     return [f'train_dataloader.dataset.data_root={data_root}',
             'train_dataloader.dataset.seq_len=9', 'train_dataloader.batch_size=16',
-            *TINY_BACKBONE, 'model.top_k=1', 'model.teacher.tau_iters=10',
+            *TINY_BACKBONE, 'model.target_generator.top_k=1', 'model.teacher.tau_iters=10',
             f'train_cfg.max_epochs={epochs}', 'default_hooks.logger.interval=5']
 
 
@@ -51,7 +51,7 @@ def test_teacher_saved_and_restored_and_schedule_resumes(pretrained):
     assert not torch.equal(sd['teacher.module.embed.weight'], sd['backbone.embed.weight'])
     cfg = Config.fromfile(PRETRAIN)
     cfg.merge_from_dict(dict(model=dict(backbone=dict(arch=dict(embed_dims=16, depth=2)),
-                                        top_k=1)))
+                                        target_generator=dict(top_k=1))))
     model = MODELS.build(cfg.model)
     load_checkpoint(model, str(work / 'epoch_1.pth'), map_location='cpu')
     for k, v in model.teacher.state_dict().items():

@@ -88,13 +88,13 @@ MODES = {
 # noise, EMA teacher); each variant changes one of them.
 PRETRAINS = {
     'crl': [],
-    'mask0.6': ['model.mask_ratio=0.6'],
-    'mask0.8': ['model.mask_ratio=0.8'],
-    'm1': ['model.num_masks=1'],
+    'mask0.6': ['model.masking.ratio=0.6'],
+    'mask0.8': ['model.masking.ratio=0.8'],
+    'm1': ['model.masking.num_masks=1'],
     'topk-quarter': [],  # K = depth // 4 instead of depth // 2 (pretrain_options)
-    'token': ['model.mask_mode=token'],
+    'token': ['model.masking.mode=token'],
     'frozen': ['model.teacher.frozen=True'],
-    'noise0.1': ['model.noise_std=0.1'],
+    'noise0.1': ['model.masking.noise_std=0.1'],
 }
 
 # Supervised arms (all training subjects), as options on SUPERVISED.
@@ -171,7 +171,7 @@ def pretrain_options(mode: dict, key: str) -> List[str]:
     base = size_options(dict(size, epochs=pre['epochs'], stride=pre['stride'],
                              batch_size=pre['batch_size']), head=False)
     top_k = max(depth // 4 if key == 'topk-quarter' else depth // 2, 1)
-    base += [f'model.top_k={top_k}', f'model.teacher.tau_iters={pre["tau_iters"]}']
+    base += [f'model.target_generator.top_k={top_k}', f'model.teacher.tau_iters={pre["tau_iters"]}']
     return base + PRETRAINS[key]
 
 

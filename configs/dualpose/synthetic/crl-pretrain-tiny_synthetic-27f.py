@@ -13,8 +13,7 @@ max_epochs = 3
 
 model = dict(
     backbone=dict(arch=dict(_delete_=True, embed_dims=32, depth=4, num_heads=4)),
-    top_k=2,
-    target_norm='layer',
+    target_generator=dict(top_k=2, norm='layer'),
     teacher=dict(tau_start=0.99, tau_end=0.999, tau_iters=150),
 )
 

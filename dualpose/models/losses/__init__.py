@@ -1,3 +1,4 @@
 from .lifting_losses import MPJPELoss, NMPJPELoss, VelocityLoss
+from .representation_loss import RepresentationLoss
 
-__all__ = ['MPJPELoss', 'NMPJPELoss', 'VelocityLoss']
+__all__ = ['MPJPELoss', 'NMPJPELoss', 'VelocityLoss', 'RepresentationLoss']

@@ -11,15 +11,16 @@ def build(**kwargs):
                backbone=dict(type='DualStreamFormer', arch=dict(embed_dims=16, depth=3,
                                                                  num_heads=4),
                              skeleton_links=H36M_LINKS, num_joints=17, layer_scale_init=1.0),
-               num_masks=3, mask_ratio=0.5, top_k=2,
+               masking=dict(num_masks=3, ratio=0.5), target_generator=dict(top_k=2),
                teacher=dict(tau_start=0.9, tau_end=0.99, tau_iters=10))
-    cfg.update(kwargs)
+    for part, options in kwargs.items():
+        cfg[part] = dict(cfg.get(part, {}), **options)
     return MODELS.build(cfg)
 
 
 @pytest.mark.parametrize('mask_mode', ['noise', 'token'])
 def test_loss_outputs_and_teacher_gets_no_gradient(mask_mode):
-    model = build(mask_mode=mask_mode).train()
+    model = build(masking=dict(mode=mask_mode)).train()
     out = model(torch.randn(2, 9, 17, 3), mode='loss')
     assert set(out) == {'loss_crl', 'tau', 'mask_ratio', 'target_std', 'pred_std'}
     assert out['tau'].item() == pytest.approx(0.9)
@@ -29,27 +30,25 @@ def test_loss_outputs_and_teacher_gets_no_gradient(mask_mode):
     assert all(p.grad is None for p in model.teacher.parameters())
     assert model.backbone.embed.weight.grad is not None
     if mask_mode == 'token':
-        assert model.mask_token.grad is not None and model.mask_token.grad.abs().sum() > 0
+        token = model.masking.mask_token
+        assert token.grad is not None and token.grad.abs().sum() > 0
 
 
 def test_loss_counts_masked_positions_only():
     model = build().train()
     record = {}
-    original = model.mask_inputs
+    def spy(module, inputs, output):
+        record['mask'] = output[1]
 
-    def spy(inputs):
-        x, mask = original(inputs)
-        record['mask'] = mask
-        return x, mask
-
-    model.mask_inputs = spy
+    spy_handle = model.masking.register_forward_hook(spy)
     def keep_pred(module, inputs, output):
         output.retain_grad()
         record['pred'] = output
 
-    handle = model.pred_head.register_forward_hook(keep_pred)
+    handle = model.head.fc.register_forward_hook(keep_pred)
     model(torch.randn(2, 9, 17, 3), mode='loss')['loss_crl'].backward()
     handle.remove()
+    spy_handle.remove()
     grad = record['pred'].grad.abs().sum(-1)
     mask = record['mask']
     assert torch.all(grad[~mask] == 0)
@@ -57,12 +56,13 @@ def test_loss_counts_masked_positions_only():
 
 
 def test_targets_are_mean_of_normalised_top_k_layers():
-    model = build(top_k=2, target_norm='layer').eval()
+    model = build(target_generator=dict(top_k=2, norm='layer')).eval()
     x = torch.randn(1, 5, 17, 3)
     _, layers = model.teacher.module(x, return_layers=True)
     ln = [torch.nn.functional.layer_norm(layer, (16, )) for layer in layers[-2:]]
-    torch.testing.assert_close(model.compute_targets(x), (ln[0] + ln[1]) / 2)
-    inst = build(top_k=1, target_norm='instance').compute_targets(x)
+    torch.testing.assert_close(model.target_generator(model.teacher.module, x), (ln[0] + ln[1]) / 2)
+    inst_model = build(target_generator=dict(top_k=1, norm='instance'))
+    inst = inst_model.target_generator(inst_model.teacher.module, x)
     # instance norm: zero mean and unit variance over time per (joint, channel)
     torch.testing.assert_close(inst.mean(1), torch.zeros(1, 17, 16), atol=1e-5, rtol=0)
 
@@ -80,3 +80,23 @@ def test_teacher_follows_student_by_ema_and_predict_is_refused():
     assert int(model.teacher.steps) == 3
     with pytest.raises(RuntimeError, match='fine-tune'):
         model(torch.randn(1, 9, 17, 3), mode='predict')
+
+
+def test_parts_are_registered_and_checked():
+    from dualpose.models.losses import RepresentationLoss
+    pred, target = torch.randn(5, 16), torch.randn(5, 16)
+    l2 = RepresentationLoss()(pred, target)
+    torch.testing.assert_close(l2, (pred - target).pow(2).sum(-1).mean() / 4.0)
+    sl1 = RepresentationLoss(mode='smooth_l1', beta=0.25, loss_weight=2.0)(pred, target)
+    d = (pred - target).abs()
+    ref = torch.where(d < 0.25, 0.5 * d ** 2 / 0.25, d - 0.125).sum(-1).mean() / 4.0
+    torch.testing.assert_close(sl1, 2.0 * ref)
+    for part, options, match in (('masking', dict(mode='blank'), "'noise' or 'token'"),
+                                 ('masking', dict(ratio=1.0), r'ratio must be in \[0, 1\)'),
+                                 ('target_generator', dict(norm='batch'), 'target norm'),
+                                 ('head', dict(loss=dict(type='RepresentationLoss',
+                                                         mode='l1')), "'l2' or 'smooth_l1'")):
+        with pytest.raises(ValueError, match=match):
+            build(**{part: options})
+    # K is clamped to the backbone's depth (3)
+    assert build(target_generator=dict(top_k=8)).target_generator.top_k == 3
