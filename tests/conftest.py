@@ -42,13 +42,14 @@ def load_tool(rel_path: str):
 
 TINY_SYNTHETIC = dict(train_subjects=('S1', 'S5'), test_subjects=('S9', ),
                       families=('locomotion', 'upper_body'), recordings=1, test_recordings=1,
-                      frames_per_video=30)
+                      frames_per_video=26)
 
 
 @pytest.fixture(scope='session')
 def tiny_h36m_file(tmp_path_factory):
     """A tiny synthetic pickle in the MotionBERT layout (generator v2: 2 train subjects,
-    1 test subject, 2 families, 4 real cameras, 30-48 frames per video)."""
+    1 test subject, 2 families, 4 real cameras, 26-41 frames per video: 120 training
+    clips of 9 frames, as many as the v1 file had)."""
     from dualpose.datasets.synthetic import write_synthetic_h36m
     path = tmp_path_factory.mktemp('h36m') / 'h36m_sh_conf_cam_source_final.pkl'
     write_synthetic_h36m(str(path), seed=0, **TINY_SYNTHETIC)

@@ -216,7 +216,7 @@ def test_checkpoints_load_with_module_prefix_and_mismatches_are_named(model, tmp
         torch.testing.assert_close(other.state_dict()[k], v)
     with pytest.raises(ValueError, match=r"(?s)ddp.pth' does not match the model of .*"
                                          r'dualpose-tiny_synthetic-27f.py.*shape mismatches.*'
-                                         r'backbone.embed.weight: \(16, 3\) vs \(32, 3\)'):
+                                         r'backbone.embed.weight: \(16, 3\) vs \(64, 3\)'):
         init_model(CONFIG, str(tmp_path / 'ddp.pth'))               # C 32 config, C 16 file
     (tmp_path / 'cut.pth').write_bytes((tmp_path / 'ddp.pth').read_bytes()[:100])
     with pytest.raises(RuntimeError, match=r'cut.pth.* probably truncated'):

@@ -71,7 +71,7 @@ def test_extra_2d_joins_pretraining_by_config(tmp_path, h36m_info, tiny_h36m_fil
         dict(type='Pose2dSequenceDataset', ann_file=extra, seq_len=9, metainfo=h36m_info,
              pipeline=PIPELINE)]))
     model = MODELS.build(dict(
-        type='ContextualDistiller', top_k=1,
+        type='ContextualDistiller', target_generator=dict(top_k=1),
         backbone=dict(type='DualStreamFormer', arch=dict(embed_dims=16, depth=1, num_heads=4),
                       skeleton_links=H36M_LINKS, num_joints=17)))
     batch = pseudo_collate([ds[0], ds[len(ds) - 1]])  # one labelled clip, one 2D-only clip

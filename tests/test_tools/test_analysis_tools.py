@@ -165,9 +165,10 @@ def test_bench_attention_tool_on_cpu(capsys):
     assert {(r['attention'], r['impl']) for r in rows} == {
         (a, i) for a in ('temporal', 'spatial') for i in ('sdpa', 'math', 'fused')}
     shapes = {r['attention']: tuple(r['shape']) for r in rows}
-    assert shapes == {'temporal': (2 * 17, 4, 9, 8), 'spatial': (2 * 9, 4, 17, 8)}
+    # the default config: C 64, 4 heads -> head dim 16
+    assert shapes == {'temporal': (2 * 17, 4, 9, 16), 'spatial': (2 * 9, 4, 17, 16)}
     assert all(r['max_abs_err_vs_fp64_math'] < 1e-5 for r in rows)
-    # no CUDA here: the CPU kernel ran where it builds (head dim 8), SDPA otherwise
+    # no CUDA here: the CPU kernel ran where it builds (head dim 16), SDPA otherwise
     from dualpose.ops.cpu_attention import load_cpu_kernel
     assert summary['fused_ran_kernel'] is (load_cpu_kernel() is not None)
     assert 'fused attention:' in capsys.readouterr().out
