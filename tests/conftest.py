@@ -1,5 +1,6 @@
 import os
 
+import numpy as np
 import pytest
 import torch
 
@@ -38,6 +39,17 @@ def load_tool(rel_path: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def video_blocks(source):
+    """[(video id, frame indices)] of a per-frame ``source`` array, in order of first
+    appearance (each video's frames contiguous)."""
+    out, start = [], 0
+    for i in range(1, len(source) + 1):
+        if i == len(source) or source[i] != source[start]:
+            out.append((source[start], np.arange(start, i)))
+            start = i
+    return out
 
 
 TINY_SYNTHETIC = dict(train_subjects=('S1', 'S5'), test_subjects=('S9', ),

@@ -12,7 +12,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from dualpose.datasets.synthetic import legacy as synthetic  # noqa: E402
 from dualpose.datasets.synthetic import write_synthetic_h36m  # noqa: E402
-from tests.conftest import load_tool  # noqa: E402
+from tests.conftest import load_tool, video_blocks  # noqa: E402
 
 cli = load_tool('tools/dataset_converters/make_synthetic_h36m.py')
 
@@ -27,16 +27,6 @@ SOURCE_RE = re.compile(r'^s_(\d{2})_act_(\d{2})_subact_(\d{2})_ca_(\d{2})$')
 @pytest.fixture(scope='module')
 def small():
     return synthetic.generate_synthetic_h36m(seed=0, return_world=True, **SMALL)
-
-
-def _videos(source):
-    """[(source id, frame indices)] in order of first appearance."""
-    out, start = [], 0
-    for i in range(1, len(source) + 1):
-        if i == len(source) or source[i] != source[start]:
-            out.append((source[start], np.arange(start, i)))
-            start = i
-    return out
 
 
 def test_keys_shapes_dtypes(small):
@@ -67,7 +57,7 @@ def test_videos_contiguous_and_named(small):
     n_cams = len(synthetic.DEFAULT_CAMERAS)
     cam_names = [c['name'] for c in synthetic.DEFAULT_CAMERAS]
     for split_name, split in data.items():
-        vids = _videos(split['source'])
+        vids = video_blocks(split['source'])
         ids = [v for v, _ in vids]
         # each id forms one contiguous block
         assert len(ids) == len(set(ids))
@@ -84,7 +74,7 @@ def test_videos_contiguous_and_named(small):
             # one str object per video (keeps the pickle small)
             assert len({id(s) for s in split['source'][frames]}) == 1
     # lengths vary between recordings
-    lengths = {len(f) for _, f in _videos(data['train']['source'])}
+    lengths = {len(f) for _, f in video_blocks(data['train']['source'])}
     assert len(lengths) > 1
 
 
@@ -129,7 +119,7 @@ def test_bone_lengths_constant_and_subject_specific(small):
         xyz = world[split]['joint3d_world']
         src = data[split]['source']
         assert xyz.shape == data[split]['joint3d_image'].shape
-        for vid, frames in _videos(src):
+        for vid, frames in video_blocks(src):
             p = xyz[frames]
             bones = np.stack([np.linalg.norm(p[:, c] - p[:, pa], axis=-1)
                               for pa, c in synthetic.SKELETON_LINKS], 1)
@@ -208,4 +198,4 @@ def test_write_atomic_and_cli(tmp_path):
     assert os.listdir(cli_out.parent) == ['x.pkl']
     with open(cli_out, 'rb') as f:
         data = pickle.load(f)
-    assert min(len(fr) for _, fr in _videos(data['train']['source'])) >= 20
+    assert min(len(fr) for _, fr in video_blocks(data['train']['source'])) >= 20

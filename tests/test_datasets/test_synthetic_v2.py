@@ -12,7 +12,7 @@ from dualpose.datasets.h36m_cameras import h36m_camera, project_to_pixels, world
 from dualpose.datasets.synthetic import body as body_mod
 from dualpose.datasets.synthetic import motion as motion_mod
 from dualpose.datasets.synthetic.noise import detect
-from tests.conftest import load_tool
+from tests.conftest import load_tool, video_blocks
 
 cli = load_tool('tools/dataset_converters/make_synthetic_h36m.py')
 
@@ -24,15 +24,6 @@ SOURCE_RE = re.compile(r'^s_(\d{2})_act_(\d{2})_subact_(\d{2})_ca_(\d{2})$')
 @pytest.fixture(scope='module')
 def small():
     return synthetic.generate_synthetic_h36m(seed=0, return_world=True, **SMALL)
-
-
-def _videos(source):
-    out, start = [], 0
-    for i in range(1, len(source) + 1):
-        if i == len(source) or source[i] != source[start]:
-            out.append((source[start], np.arange(start, i)))
-            start = i
-    return out
 
 
 def _bones(joints):
@@ -53,7 +44,7 @@ def test_layout_is_motionbert(small):
             assert np.isfinite(split[key]).all(), key
         np.testing.assert_array_equal(split['joints_2.5d_image'],
                                       split['joint3d_image'] * split['2.5d_factor'][:, None, None])
-        for vid, frames in _videos(split['source']):
+        for vid, frames in video_blocks(split['source']):
             assert SOURCE_RE.match(vid), vid
             assert len({id(s) for s in split['source'][frames]}) == 1
             assert len(frames) >= SMALL['frames_per_video']
@@ -76,7 +67,7 @@ def test_bodies_adult_and_varied(small):
     heights, first_bones = [], []
     for split in ('train', 'test'):
         xyz = world[split]['joint3d_world']
-        for vid, frames in _videos(data[split]['source']):
+        for vid, frames in video_blocks(data[split]['source']):
             bones = _bones(xyz[frames])
             assert np.abs(bones - bones[0]).max() < 1e-6, vid    # rigid bones over time
             first_bones.append(bones[0])
@@ -98,7 +89,7 @@ def test_real_h36m_cameras(small):
     data, world = small
     d, cam_xyz = data['test'], world['test']['joint3d_camera']
     w3d = world['test']['joint3d_world']
-    for vid, frames in _videos(d['source'])[:8]:
+    for vid, frames in video_blocks(d['source'])[:8]:
         cam = h36m_camera('S9', str(d['camera_name'][frames[0]]))
         xyz = world_to_camera(w3d[frames], cam)
         np.testing.assert_allclose(cam_xyz[frames], xyz, atol=1e-6)
@@ -119,7 +110,7 @@ def test_feet_on_the_floor_and_families_differ(small):
     xyz = world['train']['joint3d_world']
     src, act = data['train']['source'], data['train']['action']
     stats = {}
-    for vid, frames in _videos(src):
+    for vid, frames in video_blocks(src):
         if not vid.endswith('_ca_01'):
             continue
         p = xyz[frames]

@@ -48,6 +48,10 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .body import PARENTS, REST_DIRECTIONS
+from .noise import JITTER_STD
+from .writer import object_column, subject_number
+
 __all__ = [
     'generate_synthetic_h36m', 'subject_bone_lengths',
     'generate_world_motion', 'camera_extrinsics', 'DEFAULT_CAMERAS', 'DEFAULT_ACTIONS',
@@ -58,7 +62,7 @@ FPS = 50
 NUM_JOINTS = 17
 ROOT = 0
 # parent of each joint (-1 for the root), H36M order
-SKELETON_PARENTS = (-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15)
+SKELETON_PARENTS = PARENTS
 SKELETON_LINKS = tuple((p, c) for c, p in enumerate(SKELETON_PARENTS) if p >= 0)
 
 # the default six; 'Reaching' has a motion too and can be asked for via ``actions``
@@ -85,47 +89,18 @@ DEFAULT_CAMERAS = (
          target=(0.0, 0.0, 1000.0)),
 )
 
-# Rest-pose bone directions (body frame: x forward, y left, z up) and lengths in mm for a
-# ~1.75 m tall adult; the offset of joint j is from its parent.
-_BONE_DIRS = np.array([
-    [0.0, 0.0, 0.0],     # 0 pelvis (root)
-    [0.0, -1.0, -0.08],  # 1 right hip
-    [0.0, 0.0, -1.0],    # 2 right knee
-    [0.0, 0.0, -1.0],    # 3 right ankle
-    [0.0, 1.0, -0.08],   # 4 left hip
-    [0.0, 0.0, -1.0],    # 5 left knee
-    [0.0, 0.0, -1.0],    # 6 left ankle
-    [0.02, 0.0, 1.0],    # 7 spine
-    [0.0, 0.0, 1.0],     # 8 thorax
-    [0.35, 0.0, 1.0],    # 9 neck / nose
-    [-0.15, 0.0, 1.0],   # 10 head (top)
-    [-0.05, 1.0, -0.1],  # 11 left shoulder
-    [0.0, 0.0, -1.0],    # 12 left elbow
-    [0.0, 0.0, -1.0],    # 13 left wrist
-    [-0.05, -1.0, -0.1],  # 14 right shoulder
-    [0.0, 0.0, -1.0],    # 15 right elbow
-    [0.0, 0.0, -1.0],    # 16 right wrist
-])
-_BONE_DIRS[1:] /= np.linalg.norm(_BONE_DIRS[1:], axis=1, keepdims=True)
+# Rest-pose bone directions (body frame: x forward, y left, z up; the same as v2's bodies) and
+# lengths in mm for a ~1.75 m tall adult; the offset of joint j is from its parent.
+_BONE_DIRS = REST_DIRECTIONS
 _BONE_LENGTHS = np.array([0.0, 130, 450, 440, 130, 450, 440, 230, 250, 110, 115,
                           150, 280, 250, 150, 280, 250])
 _ANKLE_HEIGHT = 85.0  # ankle joint above the floor when the foot is flat (mm)
 
-# per-joint 2D detector jitter std in pixels (torso small, extremities large)
-_JITTER_STD = np.array([2.0, 2.5, 3.0, 4.0, 2.5, 3.0, 4.0, 2.5, 2.5, 2.5, 3.0,
-                        2.5, 3.5, 4.5, 2.5, 3.5, 4.5])
+# per-joint 2D detector jitter std in pixels: the same as v2's
+_JITTER_STD = JITTER_STD
 
 
 # ---------------------------------------------------------------------------- helpers
-def _subject_number(subject) -> int:
-    s = str(subject).strip().upper()
-    if s.startswith('S'):
-        s = s[1:]
-    if not s.isdigit():
-        raise ValueError(f"subject must look like 'S9' or 9, got {subject!r}")
-    return int(s)
-
-
 def _rng(*key: int) -> np.random.Generator:
     return np.random.default_rng([int(k) for k in key])
 
@@ -193,7 +168,7 @@ def subject_bone_lengths(subject, seed: int = 0) -> np.ndarray:
     Deterministic in (seed, subject): an overall scale in [0.9, 1.1] times a small per-bone
     variation (+-4 %), symmetric between left and right.
     """
-    rng = _rng(seed, _subject_number(subject), 101)
+    rng = _rng(seed, subject_number(subject), 101)
     scale = rng.uniform(0.9, 1.1)
     var = rng.uniform(0.96, 1.04, NUM_JOINTS)
     for right, left in ((1, 4), (2, 5), (3, 6), (14, 11), (15, 12), (16, 13)):
@@ -399,7 +374,7 @@ def generate_world_motion(subject, action: str, subaction: int, n_frames: int,
     if action_index is None:
         known = DEFAULT_ACTIONS + ('Reaching',)
         action_index = known.index(action) if action in known else 0
-    sub = _subject_number(subject)
+    sub = subject_number(subject)
     srng = _rng(seed, sub, 102)                       # subject style
     style = dict(amp=srng.uniform(0.85, 1.15), speed=srng.uniform(0.9, 1.1))
     rng = _rng(seed, sub, action_index, subaction, 103)
@@ -495,7 +470,7 @@ def _make_split(subjects, actions, subactions, frames_per_video, cameras, seed, 
     names, sources, acts, worlds, cams_xyz = [], [], [], [], []
     n_videos = 0
     for subject in subjects:
-        sub = _subject_number(subject)
+        sub = subject_number(subject)
         for act_idx, action in enumerate(actions):
             action_str = str(action)
             for subact in range(1, subactions + 1):
@@ -535,12 +510,7 @@ def _make_split(subjects, actions, subactions, frames_per_video, cameras, seed, 
     out['joints_2.5d_image'] = out['joint3d_image'] * out['2.5d_factor'][:, None, None]
     total = len(out['2.5d_factor'])
     for key, items in (('camera_name', names), ('source', sources), ('action', acts)):
-        arr = np.empty(total, dtype=object)
-        pos = 0
-        for value, n in items:
-            arr[pos:pos + n] = value      # one str object per video: pickle memoises it
-            pos += n
-        out[key] = arr
+        out[key] = object_column(items, total)
     ordered = {k: out[k] for k in ('joint_2d', 'confidence', 'joint3d_image', 'camera_name',
                                    'source', 'action', '2.5d_factor', 'joints_2.5d_image')}
     world = None
@@ -583,8 +553,8 @@ def generate_synthetic_h36m(seed: int = 0,
         raise ValueError(f'subactions must be >= 1, got {subactions}')
     if not actions or not cameras:
         raise ValueError('need at least one action and one camera')
-    train_ids = {_subject_number(s) for s in train_subjects}
-    test_ids = {_subject_number(s) for s in test_subjects}
+    train_ids = {subject_number(s) for s in train_subjects}
+    test_ids = {subject_number(s) for s in test_subjects}
     if train_ids & test_ids:
         raise ValueError(f'train and test subjects overlap: {sorted(train_ids & test_ids)}')
     data, world = {}, {'cameras': [dict(c) for c in cameras]}

@@ -19,7 +19,7 @@ from .motion import FAMILIES, FPS, generate_motion
 from .noise import detect
 
 __all__ = ['FAMILY_NAMES', 'ACTION_NAMES', 'generate_synthetic_h36m', 'write_synthetic_h36m',
-           'subject_number']
+           'subject_number', 'object_column']
 
 FAMILY_NAMES = tuple(FAMILIES)
 # the ``action`` of a family's recordings (one per family; the metric tabulates per action)
@@ -37,6 +37,17 @@ def subject_number(subject) -> int:
     if not s.isdigit():
         raise ValueError(f"subject must look like 'S9' or 9, got {subject!r}")
     return int(s)
+
+
+def object_column(items, total: int) -> np.ndarray:
+    """A per-frame (total,) object array from ``[(value, frames), ...]`` runs; each run holds
+    one str object, which pickle writes once and then refers to."""
+    arr = np.empty(total, dtype=object)
+    pos = 0
+    for value, n in items:
+        arr[pos:pos + n] = value
+        pos += n
+    return arr
 
 
 def _rng(*key) -> np.random.Generator:
@@ -117,12 +128,7 @@ def _make_split(subjects, families, allowed, recordings, frames_per_video, camer
     out['joints_2.5d_image'] = out['joint3d_image'] * out['2.5d_factor'][:, None, None]
     total = len(out['2.5d_factor'])
     for key, items in labels.items():
-        arr = np.empty(total, dtype=object)
-        pos = 0
-        for value, n in items:
-            arr[pos:pos + n] = value   # one str object per video: pickle memoises it
-            pos += n
-        out[key] = arr
+        out[key] = object_column(items, total)
     ordered = {k: out[k] for k in KEYS}
     if cameras != 'h36m' or n_aug:
         ordered['camera_size'] = out['camera_size']   # image (w, h) per frame
