@@ -181,8 +181,9 @@ class Segment:
         self.steer = np.zeros(n)             # 1: heading may turn back into the area
         self.flights: List[Tuple[float, float, float]] = []  # (take-off s, landing s, apex mm)
 
-    def window_times(self, rng, count: int, min_gap: float, margin: float = 0.3):
-        """``count`` sorted event times inside the window, ``min_gap`` apart where possible."""
+    def window_times(self, rng, count: int, margin: float = 0.3):
+        """``count`` sorted event times spread evenly over the window (less ``margin`` s at
+        each end), each jittered by up to 30 % of the spacing."""
         t0, t1 = self.window[0] + margin, self.window[1] - margin
         if t1 <= t0:
             return np.full(count, 0.5 * (self.window[0] + self.window[1]))
@@ -190,6 +191,12 @@ class Segment:
         jitter = (t1 - t0) / (count + 1) * 0.3
         times = np.sort(base + rng.uniform(-jitter, jitter, count))
         return np.clip(times, t0, t1)
+
+
+def _wander(seg: Segment, rng, max_deg_per_s: float):
+    """A slow random heading drift of up to ``max_deg_per_s`` (std, drawn per segment)."""
+    seg.yaw_rate = np.deg2rad(rng.uniform(0, max_deg_per_s)) * smooth_noise(rng, len(seg.t), (),
+                                                                            0.3)
 
 
 def _legs_stand(seg: Segment, rng, width: float = None):
@@ -224,7 +231,7 @@ def _set_arm(pose, side, arm):
     pose[:, ELB[side], FLEX] += arm[..., 3]
 
 
-def _gait(seg: Segment, rng, freq, hip_amp, knee_amp, phase0, direction=1.0, arm=1.0,
+def _gait(seg: Segment, freq, hip_amp, knee_amp, phase0, direction=1.0, arm=1.0,
           elbow=20.0, lean=4.0, hip_offset=8.0, sidestep=False):
     """Cyclic stepping: phase integrates ``freq`` (strides / s, scalar or (T,))."""
     t = seg.t
@@ -268,7 +275,7 @@ def _locomotion(seg: Segment, rng, body, kind=None):
     if kind in ('walk', 'backward'):
         freq = rng.uniform(0.75, 1.05) * wobble
         amp, off = rng.uniform(14, 24), rng.uniform(4, 10)
-        _gait(seg, rng, freq, amp, rng.uniform(45, 65), phase0,
+        _gait(seg, freq, amp, rng.uniform(45, 65), phase0,
               direction=-1.0 if kind == 'backward' else 1.0, arm=rng.uniform(0.3, 1.0),
               elbow=rng.uniform(8, 35), lean=rng.uniform(-2, 8), hip_offset=off)
         step = leg * (np.sin(np.deg2rad(off + amp)) + np.sin(np.deg2rad(amp - off)))
@@ -278,7 +285,7 @@ def _locomotion(seg: Segment, rng, body, kind=None):
         freq = (rng.uniform(1.3, 1.6) if kind == 'run' else rng.uniform(1.15, 1.35)) * wobble
         amp = rng.uniform(30, 45) if kind == 'run' else rng.uniform(22, 32)
         off = rng.uniform(8, 18)
-        phase = _gait(seg, rng, freq, amp, rng.uniform(85, 120), phase0, arm=rng.uniform(0.6, 1.1),
+        phase = _gait(seg, freq, amp, rng.uniform(85, 120), phase0, arm=rng.uniform(0.6, 1.1),
                       elbow=rng.uniform(70, 100), lean=rng.uniform(5, 15), hip_offset=off)
         step = leg * (np.sin(np.deg2rad(off + amp)) + np.sin(np.deg2rad(amp - off)))
         seg.velocity[:, 0] = 2 * step * freq * (1.2 if kind == 'run' else 1.0)
@@ -287,7 +294,7 @@ def _locomotion(seg: Segment, rng, body, kind=None):
     elif kind == 'sidestep':
         freq = rng.uniform(0.6, 1.0) * wobble
         amp = rng.uniform(15, 30)
-        _gait(seg, rng, freq, amp, rng.uniform(20, 40), phase0, sidestep=True,
+        _gait(seg, freq, amp, rng.uniform(20, 40), phase0, sidestep=True,
               elbow=rng.uniform(10, 40), lean=rng.uniform(0, 6))
         _arms_rest(seg, rng)
         side = rng.choice([-1.0, 1.0])
@@ -296,7 +303,7 @@ def _locomotion(seg: Segment, rng, body, kind=None):
         seg.steer[:] = 0.0
     else:  # turning on the spot
         freq = rng.uniform(0.6, 1.0)
-        _gait(seg, rng, freq, rng.uniform(5, 12), rng.uniform(20, 40), phase0,
+        _gait(seg, freq, rng.uniform(5, 12), rng.uniform(20, 40), phase0,
               elbow=rng.uniform(10, 40), lean=rng.uniform(0, 5))
         _arms_rest(seg, rng)
         seg.yaw_rate = np.deg2rad(rng.choice([-1, 1]) * rng.uniform(60, 200)) * wobble
@@ -390,13 +397,13 @@ def _posture(seg: Segment, rng, body, kind=None):
     if rng.random() < 0.6:
         names[0] = 'stand'
     seg.label = 'posture/' + '-'.join(names)
-    times = seg.window_times(rng, 2 * count, 0.4)
+    times = seg.window_times(rng, 2 * count)
     targets, pitches = zip(*[_posture_target(n, rng) for n in names])
     # hold each posture between pairs of keyframes
     values = np.repeat(np.stack(targets), 2, axis=0)
     seg.pose += keyframes(seg.t, times, values)
     seg.pitch += np.deg2rad(keyframes(seg.t, times, np.repeat(pitches, 2)))
-    seg.yaw_rate = np.deg2rad(rng.uniform(0, 10)) * smooth_noise(rng, len(seg.t), (), 0.3)
+    _wander(seg, rng, 10)
 
 
 def _upper(seg: Segment, rng, body, kind=None):
@@ -408,7 +415,7 @@ def _upper(seg: Segment, rng, body, kind=None):
     side = rng.choice(['l', 'r'])
     if kind in ('reach', 'gesture'):
         count = int(rng.integers(3, 7))
-        times = seg.window_times(rng, count, 0.4, margin=0.1)
+        times = seg.window_times(rng, count, margin=0.1)
         for s in 'lr':
             arms = _random_arm(rng, count)
             if kind == 'gesture':
@@ -418,7 +425,7 @@ def _upper(seg: Segment, rng, body, kind=None):
                                                                   (count, 3)))
     elif kind == 'wave':
         f = rng.uniform(1.5, 3.0)
-        env = keyframes(t, seg.window_times(rng, 2, 0.5), [[0.0], [1.0]])[:, 0]
+        env = keyframes(t, seg.window_times(rng, 2), [[0.0], [1.0]])[:, 0]
         if rng.random() < 0.5:
             env = env * (1 - keyframes(t, [seg.window[1] - 0.8, seg.window[1] - 0.2],
                                        [[0.0], [1.0]])[:, 0])
@@ -433,7 +440,7 @@ def _upper(seg: Segment, rng, body, kind=None):
         seg.pose[:, NECK, TWIST] += rng.uniform(-30, 30)
     elif kind == 'punch':
         count = int(rng.integers(3, 9))
-        times = seg.window_times(rng, count, 0.25, margin=0.1)
+        times = seg.window_times(rng, count, margin=0.1)
         guard = np.array([15, 40, 0, 120])
         for s in 'lr':
             _set_arm(seg.pose, s, np.broadcast_to(guard, (n, 4)) + rng.uniform(-10, 10, 4))
@@ -451,7 +458,7 @@ def _upper(seg: Segment, rng, body, kind=None):
         seg.pose[:, KNEE['r'], FLEX] += 15
     elif kind == 'throw':
         count = int(rng.integers(1, 4))
-        times = seg.window_times(rng, count, 1.0)
+        times = seg.window_times(rng, count)
         for tc in times:
             wind = keyframes(t, [tc - 0.6, tc - 0.15, tc + 0.1, tc + 0.5],
                              [[0, 0, 0, 0], [rng.uniform(80, 120), rng.uniform(60, 120),
@@ -467,7 +474,7 @@ def _upper(seg: Segment, rng, body, kind=None):
         _set_arm(seg.pose, OTHER[side], np.broadcast_to([20, 40, 0, 60], (n, 4)))
     else:  # arms overhead / stretching
         count = int(rng.integers(2, 5))
-        times = seg.window_times(rng, count, 0.5)
+        times = seg.window_times(rng, count)
         up = np.stack([rng.uniform(100, 175, count), rng.uniform(60, 175, count),
                        rng.uniform(-30, 30, count), rng.uniform(0, 60, count)], 1)
         up[::2] = _random_arm(rng, len(up[::2])) * 0.3
@@ -475,7 +482,7 @@ def _upper(seg: Segment, rng, body, kind=None):
             _set_arm(seg.pose, s, keyframes(t, times, up))
         seg.pose[:, LOW_BACK, ABD] += keyframes(t, times, rng.uniform(-20, 20, (count, 1)))[:, 0]
         seg.pose[:, LOW_BACK, FLEX] -= keyframes(t, times, rng.uniform(0, 15, (count, 1)))[:, 0]
-    seg.yaw_rate = np.deg2rad(rng.uniform(0, 15)) * smooth_noise(rng, n, (), 0.3)
+    _wander(seg, rng, 15)
 
 
 def _kick(seg: Segment, rng, body, kind=None):
@@ -493,7 +500,7 @@ def _kick(seg: Segment, rng, body, kind=None):
             _set_arm(seg.pose, s, np.broadcast_to([rng.uniform(20, 80), rng.uniform(-10, 30), 0,
                                                   rng.uniform(5, 40)], (n, 4)))
     count = int(rng.integers(1, 5))
-    times = seg.window_times(rng, count, 0.7, margin=0.5)
+    times = seg.window_times(rng, count, margin=0.5)
     side = rng.choice(['l', 'r'])
     for i, tc in enumerate(times):
         s = side if rng.random() < 0.6 else OTHER[side]
@@ -522,14 +529,13 @@ def _kick(seg: Segment, rng, body, kind=None):
         seg.pose[:, KNEE[s], FLEX] += keyframes(t, key_t, np.array(knee)[:, None])[:, 0]
         seg.pose[:, KNEE[OTHER[s]], FLEX] += keyframes(t, key_t, [[0], [8], [12], [8], [0]])[:, 0]
         seg.pose[:, LOW_BACK, FLEX] -= keyframes(t, key_t, [[0], [5], [12], [5], [0]])[:, 0]
-    seg.yaw_rate = np.deg2rad(rng.uniform(0, 15)) * smooth_noise(rng, n, (), 0.3)
+    _wander(seg, rng, 15)
 
 
 def _jump(seg: Segment, rng, body, kind=None):
     kind = kind or rng.choice(KINDS['jump'])
     seg.label = f'jump/{kind}'
     t = seg.t
-    n = len(t)
     _arms_rest(seg, rng)
     if kind in ('jacks', 'skip'):
         freq = rng.uniform(1.0, 1.6)
@@ -537,7 +543,7 @@ def _jump(seg: Segment, rng, body, kind=None):
         flight = rng.uniform(0.2, 0.35) / freq * 1.5
     else:
         count = int(rng.integers(1, 4))
-        times = seg.window_times(rng, count, 1.0, margin=0.7)
+        times = seg.window_times(rng, count, margin=0.7)
         flight = rng.uniform(0.3, 0.6)
     apex = GRAVITY * flight ** 2 / 8
     for i, tc in enumerate(times):
@@ -575,7 +581,7 @@ def _jump(seg: Segment, rng, body, kind=None):
         if kind in ('forward', 'skip'):
             seg.velocity[:, 0] += np.where((t > take_off) & (t < land),
                                            rng.uniform(600, 2000), 0.0)
-    seg.yaw_rate = np.deg2rad(rng.uniform(0, 20)) * smooth_noise(rng, n, (), 0.3)
+    _wander(seg, rng, 20)
     if kind in ('forward', 'skip'):
         seg.anchor[:] = 0.0
 
@@ -584,7 +590,6 @@ def _floor(seg: Segment, rng, body, kind=None):
     kind = kind or rng.choice(KINDS['floor'])
     seg.label = f'floor/{kind}'
     t = seg.t
-    n = len(t)
     u = rng.uniform
     t0, t1 = seg.window
     if kind == 'lie':
@@ -597,7 +602,7 @@ def _floor(seg: Segment, rng, body, kind=None):
         else:
             seg.pitch += np.deg2rad((-1 if face == 'up' else 1) * u(80, 95))
         count = int(rng.integers(2, 5))
-        times = seg.window_times(rng, count, 0.4, margin=0.1)
+        times = seg.window_times(rng, count, margin=0.1)
         for s in 'lr':
             _set_arm(seg.pose, s, keyframes(t, times, _random_arm(rng, count)))
             seg.pose[:, HIP[s], :2] += keyframes(t, times, np.stack([u(0, 30, count),
@@ -634,7 +639,7 @@ def _floor(seg: Segment, rng, body, kind=None):
         seg.velocity[:, 1] = -rate * 160.0 * (t > start)
         seg.anchor[:] = 0.0
     elif kind == 'getup':
-        times = seg.window_times(rng, 6, 0.4, margin=0.1)
+        times = seg.window_times(rng, 6, margin=0.1)
         down_first = rng.random() < 0.4
         stand = np.zeros((NUM_JOINTS, 3))
         sitting = np.zeros((NUM_JOINTS, 3))
