@@ -15,7 +15,6 @@ alone does not give: ``result.keypoints_3d_mm(factor)``, the conversion the eval
 """
 import copy
 import os.path as osp
-import warnings
 from dataclasses import dataclass
 from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
@@ -24,7 +23,8 @@ import torch
 
 from dualpose.codecs import ScreenLiftingCodec, normalized_to_mm, screen_to_pixels
 from dualpose.datasets.datasets.base import clip_starts
-from dualpose.engine.checkpoint import check_state_dict_matches
+from dualpose.engine.checkpoint import load_weights as engine_load_weights
+from dualpose.engine.checkpoint import read_checkpoint
 
 __all__ = [
     'init_model', 'load_weights', 'inference_lifting', 'sliding_window_predict',
@@ -59,29 +59,18 @@ def _window_length(cfg) -> int:
 
 
 def load_weights(model: torch.nn.Module, checkpoint: str, config_name: str = 'the config'):
-    """Load ``checkpoint`` into ``model``; a ``module.`` prefix (DDP) is stripped.
+    """Load ``checkpoint`` into ``model`` (see :func:`dualpose.engine.checkpoint.load_weights`:
+    a DDP ``module.`` prefix is stripped, extra weights are ignored with a warning).
 
     Raises:
         FileNotFoundError / RuntimeError: missing or unreadable (truncated) file.
         ValueError: weights missing from the file or of another shape than the model built
-            from the config, the first few named. Extra weights are ignored with a warning.
+            from the config, the first few named.
     Returns:
         dict: the checkpoint's ``meta`` (empty if none).
     """
-    from mmengine.runner import CheckpointLoader
-    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-    if not isinstance(ckpt, dict):
-        raise ValueError(f'checkpoint {checkpoint!r} holds a {type(ckpt).__name__}, not a '
-                         'state dict')
-    state = ckpt.get('state_dict', ckpt)
-    if any(k.startswith('module.') for k in state):
-        state = {k[len('module.'):] if k.startswith('module.') else k: v
-                 for k, v in state.items()}
-    unexpected = check_state_dict_matches(model, state, checkpoint, f'the model of {config_name}')
-    if unexpected:
-        warnings.warn(f'checkpoint {checkpoint!r}: {len(unexpected)} weights the model does not '
-                      f'use were ignored (e.g. {unexpected[:3]})')
-    model.load_state_dict(state, strict=not unexpected)
+    ckpt = read_checkpoint(checkpoint)
+    engine_load_weights(model, ckpt, checkpoint, f'the model of {config_name}')
     return ckpt.get('meta', {}) or {}
 
 

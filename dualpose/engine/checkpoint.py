@@ -3,10 +3,15 @@ found for ``--resume auto``."""
 import glob
 import os.path as osp
 import re
-from typing import Dict, List, Optional
+import warnings
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
+from mmengine.runner import CheckpointLoader, load_state_dict
 from torch import nn
+
+# mmengine's default: weights saved from a DDP-wrapped model carry a ``module.`` prefix
+DDP_PREFIX = ((r'^module\.', ''), )
 
 
 def is_local_path(path: str) -> bool:
@@ -39,6 +44,43 @@ def check_state_dict_matches(model: nn.Module, state_dict: Dict[str, torch.Tenso
                      'depth, num joints)?')
         raise ValueError('\n'.join(lines))
     return unexpected
+
+
+def read_checkpoint(filename: str, map_location='cpu') -> dict:
+    """The checkpoint file as a dict (mmengine's ``CheckpointLoader``: local paths, URLs,
+    ``open-mmlab://``...). A file that holds something else is a ValueError naming it."""
+    ckpt = CheckpointLoader.load_checkpoint(filename, map_location=map_location)
+    if not isinstance(ckpt, dict):
+        raise ValueError(f'checkpoint {filename!r} holds a {type(ckpt).__name__}, not a '
+                         'state dict')
+    return ckpt
+
+
+def load_weights(model: nn.Module, checkpoint, filename: str,
+                 what: str = 'the model built from the config',
+                 revise_keys: Sequence[Tuple[str, str]] = DDP_PREFIX,
+                 warn: Optional[Callable[[str], None]] = None) -> None:
+    """Fill ``model`` from ``checkpoint`` (a path, or a dict already read from ``filename``).
+
+    Keys are revised first (by default the DDP ``module.`` prefix is stripped); then
+    :func:`check_state_dict_matches` raises, naming the file, keys and shapes, when the
+    weights cannot fill the model. Checkpoint keys the model lacks are reported through
+    ``warn`` (default: ``warnings.warn``) and ignored; everything else loads strictly.
+    """
+    if not isinstance(checkpoint, dict):
+        checkpoint = read_checkpoint(checkpoint)
+    state = checkpoint.get('state_dict', checkpoint)
+    if not isinstance(state, dict):
+        raise ValueError(f'checkpoint {filename!r} holds no state dict '
+                         f'(found {type(state).__name__})')
+    for pattern, repl in revise_keys:
+        state = {re.sub(pattern, repl, k): v for k, v in state.items()}
+    unexpected = check_state_dict_matches(model, state, filename, what)
+    if unexpected:
+        (warn or warnings.warn)(f'checkpoint {filename!r}: {len(unexpected)} weights the model '
+                                f'does not use were ignored, e.g. {unexpected[:5]}')
+        state = {k: v for k, v in state.items() if k not in set(unexpected)}
+    load_state_dict(model, state, strict=True)
 
 
 _STEP = re.compile(r'(epoch|iter)_(\d+)\.pth$')

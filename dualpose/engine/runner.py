@@ -1,13 +1,13 @@
 """The mmengine Runner with checkpoints that survive a crash and fail loudly on a mismatch."""
 import os.path as osp
-import re
 
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
 
 from dualpose.registry import RUNNERS
 from dualpose.utils.fileio import replace_atomic
-from .checkpoint import check_state_dict_matches, find_resumable_checkpoint, is_local_path
+from .checkpoint import (DDP_PREFIX, find_resumable_checkpoint, is_local_path, load_weights,
+                         read_checkpoint)
 
 
 @RUNNERS.register_module()
@@ -47,24 +47,15 @@ class DualposeRunner(Runner):
         self._has_loaded = True
 
     def load_checkpoint(self, filename, map_location='cpu', strict=False,
-                        revise_keys=[(r'^module\.', '')]):  # noqa: B006 (mmengine's default)
-        checkpoint = _load_checkpoint(filename, map_location=map_location)
+                        revise_keys=DDP_PREFIX):
+        """``Runner.load_checkpoint`` through :func:`dualpose.engine.checkpoint.load_weights`:
+        a mismatch is an error naming the file, keys and shapes (``strict`` is accepted for
+        mmengine's callers; missing or misshapen weights are refused either way)."""
+        checkpoint = read_checkpoint(filename, map_location=map_location)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        model = self.model.module if hasattr(self.model, 'module') else self.model
-        state_dict = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) \
-            else None
-        if not isinstance(state_dict, dict):
-            raise ValueError(f'checkpoint {filename!r} holds no state dict '
-                             f'(found {type(checkpoint).__name__})')
-        revised = dict(state_dict)
-        for pattern, repl in revise_keys:
-            revised = {re.sub(pattern, repl, k): v for k, v in revised.items()}
-        unexpected = check_state_dict_matches(model, revised, filename)
-        if unexpected:
-            self.logger.warning(f'{filename}: {len(unexpected)} checkpoint keys unused by the '
-                                f'model, e.g. {unexpected[:5]}')
-        checkpoint = _load_checkpoint_to_model(model, checkpoint, strict,
-                                               revise_keys=revise_keys)
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        load_weights(model, checkpoint, filename, revise_keys=revise_keys,
+                     warn=self.logger.warning)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
