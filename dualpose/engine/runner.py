@@ -24,6 +24,13 @@ class DualposeRunner(Runner):
       mmengine would log a warning and go on with randomly initialised weights.
     """
 
+    @classmethod
+    def from_cfg(cls, cfg):
+        """``Runner.from_cfg`` after the config's one ``seq_len`` is given to its datasets
+        (:func:`dualpose.utils.config.resolve_seq_len`; a no-op when ``read_config`` did it)."""
+        from dualpose.utils.config import resolve_seq_len
+        return super().from_cfg(resolve_seq_len(cfg))
+
     def save_checkpoint(self, out_dir, filename, *args, **kwargs):
         local = is_local_path(out_dir) and kwargs.get('backend_args') is None \
             and kwargs.get('file_client_args') is None
