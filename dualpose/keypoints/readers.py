@@ -34,6 +34,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .checks import check_keypoints
 from .converters import COCO17_JOINTS, HALPE26_JOINTS, H36M_JOINTS, JOINT_SETS
 
 __all__ = ['KeypointSequence', 'read_keypoints', 'FORMATS', 'guess_joint_set']
@@ -182,22 +183,8 @@ def _assemble(path: str, fmt: str, frames: List[Tuple[Any, List[_Instance]]],
 
 
 def _finish(path, fmt, xy, conf, ids, image_size, joint_set, people=()) -> KeypointSequence:
-    """Checks shared by all formats: finite values, NaN only where not detected."""
-    conf = np.asarray(conf, dtype=np.float64)
-    xy = np.asarray(xy, dtype=np.float64)
-    if np.isnan(conf).any():
-        t, j = np.argwhere(np.isnan(conf))[0]
-        _fail(path, f'confidence is NaN at frame {t} ({ids[t]!r}), joint {j}')
-    conf = np.clip(conf, 0.0, 1.0)
-    bad = ~np.isfinite(xy).all(-1) & (conf > 0)
-    if bad.any():
-        t, j = np.argwhere(bad)[0]
-        _fail(path, f'{int(bad.sum())} keypoints with NaN or infinite coordinates and '
-                    f'confidence > 0, the first at frame {t} ({ids[t]!r}), joint {j}; mark '
-                    'undetected joints with confidence 0 instead')
-    xy = np.where(np.isfinite(xy), xy, 0.0)
-    if image_size is not None:
-        image_size = tuple(float(v) for v in image_size)
+    """The checks shared by all formats (:func:`~dualpose.keypoints.checks.check_keypoints`)."""
+    xy, conf, image_size = check_keypoints(xy, conf, image_size, where=path, frame_ids=ids)
     return KeypointSequence(xy.astype(np.float32), conf.astype(np.float32), list(ids),
                             image_size, joint_set, fmt, path, list(people))
 
