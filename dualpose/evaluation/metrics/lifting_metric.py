@@ -12,7 +12,7 @@ from mmengine.structures import BaseDataElement
 from dualpose.evaluation.functional import accel_error, mpjpe, mpjve, n_mpjpe, p_mpjpe
 from dualpose.evaluation.functional.clips import assemble_videos, read_clip
 from dualpose.registry import METRICS
-from .table import format_table
+from dualpose.utils.table import format_table
 
 __all__ = ['PoseLiftingMetric']
 
