@@ -21,11 +21,14 @@ from typing import Dict, Sequence
 
 import numpy as np
 
-__all__ = ['H36M_CAMERA_IDS', 'H36M_INTRINSICS', 'H36M_EXTRINSICS', 'h36m_camera',
+__all__ = ['H36M_CAMERA_IDS', 'H36M_TRAIN_SUBJECTS', 'H36M_TEST_SUBJECTS', 'H36M_INTRINSICS', 'H36M_EXTRINSICS', 'h36m_camera',
            'quaternion_to_matrix', 'world_to_camera', 'project_to_pixels', 'subject_number',
            'subject_name']
 
 H36M_CAMERA_IDS = ('54138969', '55011271', '58860488', '60457274')
+# the standard protocol's subjects: train on five, test on two
+H36M_TRAIN_SUBJECTS = ('S1', 'S5', 'S6', 'S7', 'S8')
+H36M_TEST_SUBJECTS = ('S9', 'S11')
 
 # per camera: focal (fx, fy) and centre (cx, cy) in pixels, radial (k1, k2, k3),
 # tangential (p1, p2) in VideoPose3D's order, image size (w, h) in pixels

@@ -12,7 +12,8 @@ import numpy as np
 
 from dualpose.codecs import root_relative
 from dualpose.registry import DATASETS
-from ..h36m_cameras import (H36M_CAMERA_IDS, H36M_INTRINSICS, h36m_camera, project_to_pixels,
+from ..h36m_cameras import (H36M_CAMERA_IDS, H36M_INTRINSICS, H36M_TEST_SUBJECTS,
+                            H36M_TRAIN_SUBJECTS, h36m_camera, project_to_pixels,
                             subject_name, world_to_camera)
 from .base import check_finite, load_npz, npz_dict
 from .h36m import Human36mDataset
@@ -21,8 +22,6 @@ from .h36m import Human36mDataset
 # the complement): pelvis, right leg, left leg, spine, thorax, neck/nose, head, left arm,
 # right arm
 H36M_32_TO_17 = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
-H36M_TRAIN_SUBJECTS = ('S1', 'S5', 'S6', 'S7', 'S8')
-H36M_TEST_SUBJECTS = ('S9', 'S11')
 VP3D_HINT = ('See docs/datasets.md, "Human3.6M, VideoPose3D layout", for where the files come '
              'from.')
 _LAYOUT_3D = "{'S1': {'Directions 1': (N, 32, 3) world coordinates, ...}, ...}"

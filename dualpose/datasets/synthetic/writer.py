@@ -13,7 +13,7 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 
 from dualpose.utils.fileio import atomic_open
-from ..h36m_cameras import subject_number
+from ..h36m_cameras import H36M_TEST_SUBJECTS, H36M_TRAIN_SUBJECTS, subject_number
 from .body import HEIGHT_RANGE, draw_body
 from .cameras import H36M_AREA, check_camera_ranges, h36m_rig, project, random_camera
 from .motion import FAMILIES, FPS, generate_motion
@@ -131,8 +131,8 @@ def _make_split(subjects, families, allowed, recordings, frames_per_video, camer
 
 
 def generate_synthetic_h36m(seed: int = 0,
-                            train_subjects: Sequence = ('S1', 'S5', 'S6', 'S7', 'S8'),
-                            test_subjects: Sequence = ('S9', 'S11'),
+                            train_subjects: Sequence = H36M_TRAIN_SUBJECTS,
+                            test_subjects: Sequence = H36M_TEST_SUBJECTS,
                             families: Sequence[str] = FAMILY_NAMES,
                             test_families: Optional[Sequence[str]] = None,
                             recordings: int = 5, test_recordings: int = 3,
