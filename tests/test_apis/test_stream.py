@@ -128,3 +128,68 @@ def test_a_non_causal_model_is_refused_with_the_config_to_use():
                        cfg_options=TINY)
     with pytest.raises(ValueError, match='needs a causal model.*dualpose-tiny-causal_synthetic'):
         LiftingStream(model, (1000, 1000))
+
+
+# ------------------------------------------------------------------------------ the demo
+@pytest.fixture(scope='module')
+def causal_checkpoint(tmp_path_factory):
+    folder = tmp_path_factory.mktemp('causal_model')
+    config = folder / 'tiny_causal.py'
+    config.write_text(f'_base_ = [{CAUSAL!r}]\n'
+                      'model = dict(backbone=dict(arch=dict(embed_dims=16, depth=1, '
+                      'num_heads=2), window=4), head=dict(hidden_dims=32))\n')
+    torch.manual_seed(0)
+    model = init_model(str(config))
+    ckpt = folder / 'tiny_causal.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
+    return str(config), str(ckpt), model
+
+
+def test_demo_online_lifts_the_file_frame_by_frame(causal_checkpoint, tmp_path, capsys):
+    from tests.conftest import load_tool
+    demo = load_tool('demo/lift_keypoints.py')
+    config, ckpt, model = causal_checkpoint
+    from dualpose.keypoints import read_keypoints
+    seq = read_keypoints(f'{REPO_ROOT}/demo/samples/synthetic_walking_coco17.json')
+    sample = tmp_path / 'walk.npz'  # 40 frames of the shipped sample
+    np.savez(sample, keypoints=seq.keypoints[:40], keypoint_scores=seq.scores[:40],
+             image_size=np.asarray(seq.image_size), joint_set='coco17')
+    rc = demo.main([str(sample), '--config', config, '--checkpoint', ckpt, '--online',
+                    '--no-anim', '--frames', '0', '--out-dir', str(tmp_path), '--no-progress'])
+    out = capsys.readouterr().out
+    assert rc == 0 and 'per-frame latency over 40 frames' in out and 'p99' in out
+    saved = np.load(tmp_path / 'walk_3d.npz')
+    stream = LiftingStream(model, seq.image_size, converter='coco17')
+    expected = np.stack([stream.push(k, s) for k, s in zip(seq.keypoints[:40], seq.scores[:40])])
+    np.testing.assert_allclose(saved['keypoints_3d'], expected, atol=1e-5)
+
+
+def test_live_json_lines_in_and_out(causal_checkpoint, monkeypatch, capsys):
+    import io
+    import json
+    from tests.conftest import load_tool
+    demo = load_tool('demo/lift_keypoints.py')
+    config, ckpt, model = causal_checkpoint
+    kpts = np.concatenate([_walk(5), np.ones((5, 17, 1))], -1)
+    lines = [json.dumps(dict(keypoints=k.tolist(), frame_id=f'f{t}'))
+             for t, k in enumerate(kpts)]
+    lines.insert(2, '')  # blank lines are skipped
+    monkeypatch.setattr('sys.stdin', io.StringIO('\n'.join(lines) + '\n'))
+    rc = demo.main(['-', '--config', config, '--checkpoint', ckpt, '--image-size', '1000',
+                    '1000'])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    out = [json.loads(line) for line in captured.out.splitlines()]
+    assert [o['frame'] for o in out] == [0, 1, 2, 3, 4]
+    assert [o['frame_id'] for o in out] == [f'f{t}' for t in range(5)]
+    stream = LiftingStream(model, (1000, 1000))
+    for o, k in zip(out, kpts):
+        np.testing.assert_allclose(o['keypoints_3d'], stream.push(k), atol=1e-4)
+    assert 'per-frame latency over 5 frames' in captured.err
+
+    monkeypatch.setattr('sys.stdin', io.StringIO('{"points": []}\n'))
+    rc = demo.main(['-', '--config', config, '--checkpoint', ckpt, '--image-size', '1000',
+                    '1000'])
+    assert rc == 1 and 'line 1: expected {"keypoints"' in capsys.readouterr().err
+    rc = demo.main(['-', '--config', config, '--checkpoint', ckpt])
+    assert rc == 1 and 'needs --image-size' in capsys.readouterr().err
