@@ -58,7 +58,8 @@ def _window_length(cfg) -> int:
     return int(cfg.get('seq_len', 243))
 
 
-def load_weights(model: torch.nn.Module, checkpoint: str, config_name: str = 'the config'):
+def load_weights(model: torch.nn.Module, checkpoint: str, config_name: str = 'the config',
+                 model_cfg=None):
     """Load ``checkpoint`` into ``model`` (see :func:`dualpose.engine.checkpoint.load_weights`:
     a DDP ``module.`` prefix is stripped, extra weights are ignored with a warning).
 
@@ -70,7 +71,8 @@ def load_weights(model: torch.nn.Module, checkpoint: str, config_name: str = 'th
         dict: the checkpoint's ``meta`` (empty if none).
     """
     ckpt = read_checkpoint(checkpoint)
-    engine_load_weights(model, ckpt, checkpoint, f'the model of {config_name}')
+    engine_load_weights(model, ckpt, checkpoint, f'the model of {config_name}',
+                        model_cfg=model_cfg)
     return ckpt.get('meta', {}) or {}
 
 
@@ -104,7 +106,7 @@ def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',
         raise TypeError(f'{name} builds a {type(model).__name__}, which does not predict 3D '
                         'poses; use a lifting (fine-tuning) config such as PoseLifter')
     if checkpoint is not None:
-        load_weights(model, checkpoint, name)
+        load_weights(model, checkpoint, name, model_cfg=cfg.model)
     model.cfg = cfg
     model.dataset_meta = _dataset_meta(cfg)
     model.seq_len = _window_length(cfg)
