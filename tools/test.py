@@ -17,7 +17,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from dualpose.apis.setup_env import (add_common_args, build_runner,  # noqa: E402
                                      check_data_or_exit, load_config)
-from dualpose.utils.fileio import atomic_open  # noqa: E402
+from dualpose.utils.fileio import atomic_open, check_writable  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -46,12 +46,19 @@ def write_metrics(metrics, path):
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args)
+    if osp.isdir(args.checkpoint):
+        sys.exit(f'error: checkpoint {args.checkpoint!r} is a directory, not a checkpoint '
+                 'file (.pth)')
     if not osp.isfile(args.checkpoint):
         sys.exit(f'error: checkpoint {args.checkpoint!r} does not exist')
     cfg.load_from = args.checkpoint
     if args.dump is not None:
         if not args.dump.endswith(('.pkl', '.pickle')):
             sys.exit(f'error: --dump must name a .pkl file, got {args.dump!r}')
+        try:   # before the test run, not after it
+            check_writable(args.dump, '--dump file')
+        except OSError as err:
+            sys.exit(f'error: {err.strerror or err}')
         evaluators = cfg.test_evaluator
         evaluators = list(evaluators) if isinstance(evaluators, (list, tuple)) else [evaluators]
         evaluators.append(dict(type='DumpLiftingResults', out_file_path=args.dump))

@@ -101,6 +101,8 @@ def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',
         cfg.merge_from_dict(cfg_options)
     if 'model' not in cfg:
         raise KeyError(f'{name} has no "model" section')
+    from dualpose.utils.config_check import check_config_keys
+    check_config_keys(dict(model=cfg.model), name)
     model = MODELS.build(copy.deepcopy(cfg.model))
     if not hasattr(model, 'predict_coords'):
         raise TypeError(f'{name} builds a {type(model).__name__}, which does not predict 3D '

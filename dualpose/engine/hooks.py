@@ -102,7 +102,8 @@ class DualposeCheckpointHook(CheckpointHook):
         for key, path in hidden.items():
             if self.best_ckpt_path_dict.get(key) is None:
                 self.best_ckpt_path_dict[key] = path
-        current = {self.best_ckpt_path, *(self.best_ckpt_path_dict or {}).values()}
+        current = {self.best_ckpt_path,
+                   *(getattr(self, 'best_ckpt_path_dict', None) or {}).values()}
         if is_main_process():
             for path in previous:
                 if path not in current and osp.isfile(path):

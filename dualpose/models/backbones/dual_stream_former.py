@@ -72,6 +72,9 @@ class DualStreamFormer(BaseModule):
             not; kept for the ablation). Needs ``max_frames``.
         max_frames (int): longest T the temporal embedding supports.
     """
+    # the keys a dict-valued argument may hold (checked by dualpose.utils.config_check)
+    config_keys = {'arch': {'embed_dims': int, 'depth': int, 'num_heads': int,
+                            'mlp_ratio': float}}
     arch_zoo = {
         'xs': dict(embed_dims=64, depth=12),
         's': dict(embed_dims=64, depth=26),
