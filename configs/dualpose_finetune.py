@@ -7,4 +7,4 @@ _base_ = ['./dualpose/h36m/dualpose-b_h36m-243f.py']
 pretrained = 'work_dirs/dualpose_pretrain/epoch_60.pth'
 model = dict(
     backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.')))
-data_hint = dict(synthetic_config='configs/dualpose/synthetic/crl-finetune-tiny_synthetic-27f.py')
+data_hint = dict(synthetic_config='configs/dualpose/synthetic/dualpose-tiny-crl-finetune_synthetic-27f.py')

@@ -3,7 +3,7 @@
 # targets = mean of the EMA teacher's top-8 block outputs (instance-normalised), L2 / sqrt(C).
 # AdamW lr 5e-4, wd 0.01, batch 4, 60 epochs, lr x0.99 per epoch.
 # Training subjects only (S1 S5 S6 S7 S8): the test split is never read here.
-# No Human3.6M here? Try configs/dualpose/synthetic/crl-pretrain-tiny_synthetic-27f.py.
+# No Human3.6M here? Try configs/dualpose/synthetic/dualpose-tiny-crl-pretrain_synthetic-27f.py.
 _base_ = [
     './_base_/default_runtime.py',
     './_base_/schedules/adamw_exp.py',
@@ -35,12 +35,12 @@ test_dataloader = None
 test_evaluator = None
 test_cfg = None
 default_hooks = dict(checkpoint=dict(save_best=None))
-data_hint = dict(synthetic_config='configs/dualpose/synthetic/crl-pretrain-tiny_synthetic-27f.py')
+data_hint = dict(synthetic_config='configs/dualpose/synthetic/dualpose-tiny-crl-pretrain_synthetic-27f.py')
 
 # Extra unlabeled 2D sequences (any dataset giving 2D only) join by concatenation, e.g.:
 # train_dataloader = dict(dataset=dict(
 #     _delete_=True, type='ConcatDataset', datasets=[
 #         {{_base_.train_dataloader.dataset}},
-#         dict(type='Pose2dSequenceDataset', ann_file='data/extra_2d/sequences.npz', seq_len=243,
+#         dict(type='Pose2dSequenceDataset', ann_file='data/extra_2d/sequences.npz',
 #              metainfo={{_base_.dataset_info}}, pipeline={{_base_.train_pipeline}}),
 #     ]))

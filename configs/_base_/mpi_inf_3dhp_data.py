@@ -31,7 +31,7 @@ train_dataloader = dict(
     sampler=dict(type='SeededSampler', shuffle=True),
     dataset=dict(
         type=dataset_type, data_root=data_root, ann_file=train_file, split='train',
-        seq_len=seq_len, metainfo={{_base_.dataset_info}}, pipeline=train_pipeline,
+        metainfo={{_base_.dataset_info}}, pipeline=train_pipeline,
         holdout=holdout_train),
 )
 val_dataloader = dict(
@@ -42,7 +42,7 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type, data_root=data_root, ann_file=train_file, split='train',
-        seq_len=seq_len, stride=seq_len, metainfo={{_base_.dataset_info}},
+        stride='seq_len', metainfo={{_base_.dataset_info}},
         pipeline=test_pipeline, holdout=holdout_val, test_mode=True),
 )
 val_evaluator = dict(type='PoseLiftingMetric', metrics=['mpjpe', 'p_mpjpe'])
@@ -54,7 +54,7 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type, data_root=data_root, ann_file=test_file, split='test',
-        seq_len=seq_len, metainfo={{_base_.dataset_info}}, pipeline=test_pipeline,
+        metainfo={{_base_.dataset_info}}, pipeline=test_pipeline,
         test_mode=True),
 )
 test_evaluator = dict(type='MpiInf3dhpMetric', scenes={{_base_.dataset_info.scenes}})

@@ -55,15 +55,10 @@ def _model_cfg(cfg):
 
 
 def default_seq_len(cfg) -> int:
-    """The T a config trains on: its top-level ``seq_len``, else its training dataset's,
-    else 243."""
+    """The T a config's model works on (:func:`dualpose.utils.config.window_length`)."""
+    from dualpose.utils.config import resolve_seq_len, window_length
     cfg, _ = _model_cfg(cfg)
-    if cfg.get('seq_len'):
-        return int(cfg['seq_len'])
-    try:
-        return int(cfg['train_dataloader']['dataset']['seq_len'])
-    except (KeyError, TypeError):
-        return 243
+    return window_length(resolve_seq_len(cfg))
 
 
 def input_shape(model: nn.Module):

@@ -25,6 +25,7 @@ from dualpose.codecs import ScreenLiftingCodec, normalized_to_mm, screen_to_pixe
 from dualpose.datasets.datasets.base import clip_starts
 from dualpose.engine.checkpoint import load_weights as engine_load_weights
 from dualpose.engine.checkpoint import read_checkpoint
+from dualpose.utils.config import window_length
 
 __all__ = [
     'init_model', 'load_weights', 'inference_lifting', 'sliding_window_predict',
@@ -50,6 +51,7 @@ def _dataset_meta(cfg) -> Dict:
     return parse_metainfo(dict(info))
 
 
+<<<<<<< HEAD
 def _window_length(cfg) -> int:
     for key in ('test_dataloader', 'train_dataloader'):
         seq_len = ((cfg.get(key) or {}).get('dataset') or {}).get('seq_len')
@@ -60,6 +62,9 @@ def _window_length(cfg) -> int:
 
 def load_weights(model: torch.nn.Module, checkpoint: str, config_name: str = 'the config',
                  model_cfg=None):
+=======
+def load_weights(model: torch.nn.Module, checkpoint: str, config_name: str = 'the config'):
+>>>>>>> main
     """Load ``checkpoint`` into ``model`` (see :func:`dualpose.engine.checkpoint.load_weights`:
     a DDP ``module.`` prefix is stripped, extra weights are ignored with a warning).
 
@@ -86,19 +91,20 @@ def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',
     from mmengine.config import Config
 
     from dualpose.registry import MODELS
-    from dualpose.utils.config import read_config
+    from dualpose.utils.config import read_config, resolve_seq_len
     from .setup_env import register_all_modules
     register_all_modules()
     if isinstance(config, str):
         if not osp.isfile(config):
             raise FileNotFoundError(f'config file {config!r} does not exist')
-        name, cfg = config, read_config(config)
+        name, cfg = config, read_config(config, cfg_options)
     elif isinstance(config, Config):
         name, cfg = 'the given config', copy.deepcopy(config)
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
+        resolve_seq_len(cfg)
     else:
         raise TypeError(f'config must be a path or an mmengine Config, got {type(config)}')
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
     if 'model' not in cfg:
         raise KeyError(f'{name} has no "model" section')
     from dualpose.utils.config_check import check_config_keys
@@ -111,7 +117,7 @@ def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',
         load_weights(model, checkpoint, name, model_cfg=cfg.model)
     model.cfg = cfg
     model.dataset_meta = _dataset_meta(cfg)
-    model.seq_len = _window_length(cfg)
+    model.seq_len = window_length(cfg)
     return model.to(device).eval()
 
 

@@ -85,10 +85,8 @@ def load_config(args):
     from dualpose.utils.compat import cpu_model_wrapper_cfg, init_cpu_distributed
     from dualpose.utils.config import read_config
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    cfg = read_config(args.config)
+    cfg = read_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:

@@ -49,6 +49,13 @@ class DualposeRunner(Runner):
       dumped to the work dir only once the checkpoint to resume from has loaded.
     """
 
+    @classmethod
+    def from_cfg(cls, cfg):
+        """``Runner.from_cfg`` after the config's one ``seq_len`` is given to its datasets
+        (:func:`dualpose.utils.config.resolve_seq_len`; a no-op when ``read_config`` did it)."""
+        from dualpose.utils.config import resolve_seq_len
+        return super().from_cfg(resolve_seq_len(cfg))
+
     # ------------------------------------------------------------------ config dump, lock
     def dump_config(self) -> None:
         # called by Runner.__init__: deferred until the resume (if any) has succeeded, so a

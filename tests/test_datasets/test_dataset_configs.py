@@ -3,9 +3,9 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine import Config
 from mmengine.dataset import pseudo_collate
 
+from dualpose.utils.config import read_config
 from dualpose.registry import DATASETS, METRICS, MODELS
 from tests.layouts import mpi_test_data, mpi_train_data, write_mpi, write_vp3d
 
@@ -41,7 +41,7 @@ def _evaluate(cfg, dataset, key='test_evaluator'):
     ('dualpose-b_h36m-vp3d-cpn-243f.py', 'data_2d_h36m_cpn_ft_h36m_dbb.npz'),
     ('dualpose-b_h36m-vp3d-gt2d-243f.py', 'data_2d_h36m_gt.npz')])
 def test_vp3d_configs(tmp_path, name, file_2d):
-    cfg = Config.fromfile(osp.join(CONFIGS, 'h36m', name))
+    cfg = read_config(osp.join(CONFIGS, 'h36m', name))
     assert cfg.test_dataloader.dataset.ann_file_2d == file_2d
     write_vp3d(tmp_path, subjects=('S1', 'S5', 'S6', 'S7', 'S8', 'S9', 'S11'), frames=12,
                name_2d=file_2d)
@@ -59,7 +59,7 @@ def test_vp3d_configs(tmp_path, name, file_2d):
 
 
 def test_mpi_inf_3dhp_config(tmp_path):
-    cfg = Config.fromfile(osp.join(CONFIGS, 'mpi_inf_3dhp', 'dualpose-b_mpi-inf-3dhp-81f.py'))
+    cfg = read_config(osp.join(CONFIGS, 'mpi_inf_3dhp', 'dualpose-b_mpi-inf-3dhp-81f.py'))
     assert cfg.model.backbone.num_joints == 17 and cfg.test_dataloader.dataset.seq_len == 81
     assert (14, 8) in [tuple(link) for link in cfg.model.backbone.skeleton_links]
     write_mpi(tmp_path / 'data_train_3dhp.npz', mpi_train_data(frames=30))

@@ -63,10 +63,10 @@ def test_two_processes_train_the_same_weights_as_one(runs):
           f'head.fc.bias {free:.3g}')
     assert diffs[worst] < 1e-3
 
-    from mmengine import Config
+    from dualpose.utils.config import read_config
 
     from dualpose.registry import MODELS
-    cfg = Config.fromfile(osp.join(REPO_ROOT, CONFIG))
+    cfg = read_config(osp.join(REPO_ROOT, CONFIG))
     cfg.merge_from_dict({'model.backbone.arch.embed_dims': 16, 'model.backbone.arch.depth': 1,
                          'model.head.in_channels': 16, 'model.head.hidden_dims': 32})
     outputs = []

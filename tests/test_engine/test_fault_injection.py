@@ -22,10 +22,10 @@ TINY_MODEL = {'model.backbone.arch.embed_dims': 16, 'model.backbone.arch.depth':
 
 def make_checkpoint(path, **overrides):
     """A checkpoint of the tiny model (weights at initialisation)."""
-    from mmengine import Config
+    from dualpose.utils.config import read_config
 
     from dualpose.registry import MODELS
-    cfg = Config.fromfile(osp.join(REPO_ROOT, CONFIG))
+    cfg = read_config(osp.join(REPO_ROOT, CONFIG))
     cfg.merge_from_dict(dict(TINY_MODEL, **overrides))
     model = MODELS.build(cfg.model)
     torch.save(dict(meta=dict(epoch=1, iter=1), state_dict=model.state_dict()), path)
@@ -140,10 +140,10 @@ def run_case(name, tmp, tiny_file):
             load_tool('tools/test.py').main([CONFIG, ckpt, '--work-dir', str(work),
                                              '--cfg-options', *opts])
         else:
-            from mmengine import Config
+            from dualpose.utils.config import read_config
 
             from dualpose.registry import DATASETS
-            info = dict(Config.fromfile(osp.join(
+            info = dict(read_config(osp.join(
                 REPO_ROOT, 'configs/_base_/datasets/h36m.py')).dataset_info)
             DATASETS.build(dict(type='Pose2dSequenceDataset', ann_file=f'{data_root}/seq.npz',
                                 seq_len=9, metainfo=info))

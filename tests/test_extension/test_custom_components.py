@@ -107,7 +107,7 @@ def test_every_component_kind_swappable_from_config(tmp_path, monkeypatch, tiny_
 
 
 def test_example_project_trains_and_tests_with_the_tools(tmp_path, tiny_h36m_file):
-    config = 'projects/example_project/configs/tcn-stream-tiny_synthetic-27f.py'
+    config = 'projects/example_project/configs/dualpose-tiny-tcn-stream_synthetic-27f.py'
     root = osp.dirname(tiny_h36m_file)
     opts = [*data_options(root),
             'train_dataloader.batch_size=16', 'model.backbone.arch.embed_dims=16',
@@ -152,7 +152,7 @@ def test_failed_custom_import_names_config_and_module(tmp_path):
 
 def test_print_config_and_browse_dataset(tmp_path, tiny_h36m_file, capsys):
     load_tool('tools/misc/print_config.py').main(
-        ['projects/example_project/configs/tcn-stream-tiny_synthetic-27f.py',
+        ['projects/example_project/configs/dualpose-tiny-tcn-stream_synthetic-27f.py',
          '--cfg-options', 'model.backbone.arch.depth=3'])
     out = capsys.readouterr().out
     assert "type='TemporalConvStream'" in out and 'depth=3' in out

@@ -4,9 +4,9 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine import Config
 from torch.utils.flop_counter import FlopCounterMode
 
+from dualpose.utils.config import read_config
 from dualpose.apis.complexity import build_model, count_macs
 from tests.conftest import REPO_ROOT, load_tool
 
@@ -14,7 +14,7 @@ TINY = osp.join(REPO_ROOT, 'configs/dualpose/synthetic/dualpose-tiny_synthetic-2
 
 
 def _small_cfg(temporal_graph='banded', dim=16, depth=2, heads=2, hidden=32):
-    cfg = Config.fromfile(TINY)
+    cfg = read_config(TINY)
     cfg.model.backbone.arch = dict(embed_dims=dim, depth=depth, num_heads=heads)
     cfg.model.backbone.gcn_stream = dict(type='GCNStream', temporal_graph=temporal_graph, k=2)
     cfg.model.head.in_channels = dim
@@ -62,8 +62,8 @@ def test_count_macs_equals_a_real_forward_with_explicit_math():
 def test_count_macs_inputs_and_defaults():
     by_path = count_macs(TINY)
     assert by_path['seq_len'] == 27  # the config's seq_len
-    assert count_macs(Config.fromfile(TINY))['matmul_macs'] == by_path['matmul_macs']
-    assert count_macs(dict(Config.fromfile(TINY).model), seq_len=27)['matmul_macs'] == \
+    assert count_macs(read_config(TINY))['matmul_macs'] == by_path['matmul_macs']
+    assert count_macs(dict(read_config(TINY).model), seq_len=27)['matmul_macs'] == \
         by_path['matmul_macs']
     long = count_macs(TINY, seq_len=500)  # any T, counted without computing
     assert long['linear_macs_per_frame'] == pytest.approx(by_path['linear_macs_per_frame'])

@@ -3,14 +3,14 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine import Config
 from mmengine.runner import load_checkpoint
 
+from dualpose.utils.config import read_config
 from dualpose.registry import MODELS
 from tests.test_tools.test_train_test import data_options, run_tool
 
-PRETRAIN = 'configs/dualpose/synthetic/crl-pretrain-tiny_synthetic-27f.py'
-FINETUNE = 'configs/dualpose/synthetic/crl-finetune-tiny_synthetic-27f.py'
+PRETRAIN = 'configs/dualpose/synthetic/dualpose-tiny-crl-pretrain_synthetic-27f.py'
+FINETUNE = 'configs/dualpose/synthetic/dualpose-tiny-crl-finetune_synthetic-27f.py'
 TINY_BACKBONE = ['model.backbone.arch.embed_dims=16', 'model.backbone.arch.depth=2']
 
 
@@ -49,7 +49,7 @@ def test_teacher_saved_and_restored_and_schedule_resumes(pretrained):
     assert steps_1 > 1
     # the teacher is an EMA: it lags behind the student
     assert not torch.equal(sd['teacher.module.embed.weight'], sd['backbone.embed.weight'])
-    cfg = Config.fromfile(PRETRAIN)
+    cfg = read_config(PRETRAIN)
     cfg.merge_from_dict(dict(model=dict(backbone=dict(arch=dict(embed_dims=16, depth=2)),
                                         target_generator=dict(top_k=1))))
     model = MODELS.build(cfg.model)
@@ -68,7 +68,7 @@ def test_finetune_loads_pretrained_student_and_tests(pretrained):
     tmp, data_root, work = pretrained
     ckpt = str(work / 'epoch_1.pth')
     # hand-off: the fine-tune model's backbone starts as the pre-trained student
-    cfg = Config.fromfile(FINETUNE)
+    cfg = read_config(FINETUNE)
     cfg.merge_from_dict(dict(model=dict(
         backbone=dict(arch=dict(embed_dims=16, depth=2), init_cfg=dict(checkpoint=ckpt)),
         head=dict(in_channels=16, hidden_dims=32))))
@@ -94,5 +94,5 @@ def test_pretrain_without_data_points_to_synthetic_config(tmp_path):
                                 f'train_dataloader.dataset.data_root={tmp_path}/none'], tmp_path)
     assert res.returncode == 1
     assert 'docs/datasets.md' in res.stderr
-    assert 'crl-pretrain-tiny_synthetic-27f.py' in res.stderr
+    assert 'dualpose-tiny-crl-pretrain_synthetic-27f.py' in res.stderr
     assert not (tmp_path / 'w').exists()

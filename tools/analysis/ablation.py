@@ -42,9 +42,9 @@ import study_runs as sr  # noqa: E402
 
 SYN = 'configs/dualpose/synthetic/'
 SUPERVISED = SYN + 'dualpose-tiny_synthetic-27f.py'
-SCRATCH_S1 = SYN + 'scratch-s1-tiny_synthetic-27f.py'
-FINETUNE_S1 = SYN + 'crl-finetune-s1-tiny_synthetic-27f.py'
-PRETRAIN = SYN + 'crl-pretrain-tiny_synthetic-27f.py'
+SCRATCH_S1 = SYN + 'dualpose-tiny_synthetic-s1-27f.py'
+FINETUNE_S1 = SYN + 'dualpose-tiny-crl-finetune_synthetic-s1-27f.py'
+PRETRAIN = SYN + 'dualpose-tiny-crl-pretrain_synthetic-27f.py'
 
 # Budgets (one model size and budget per kind of run; every arm of a study gets the same):
 # 'quick': narrow, shallow models and few clips (windows every 54 frames for the supervised

@@ -19,9 +19,9 @@ from study_runs import (METRICS, config_with, last_checkpoint, mean_std,  # noqa
                         step_seconds, summarize, train, train_and_test, write_json)
 
 SYN = 'configs/dualpose/synthetic/'
-PRETRAIN = SYN + 'crl-pretrain-tiny_synthetic-27f.py'
-ARMS = {'scratch': SYN + 'scratch-s1-tiny_synthetic-27f.py',
-        'crl': SYN + 'crl-finetune-s1-tiny_synthetic-27f.py'}
+PRETRAIN = SYN + 'dualpose-tiny-crl-pretrain_synthetic-27f.py'
+ARMS = {'scratch': SYN + 'dualpose-tiny_synthetic-s1-27f.py',
+        'crl': SYN + 'dualpose-tiny-crl-finetune_synthetic-s1-27f.py'}
 
 
 def time_iterations(batch_size=32, repeats=10):

@@ -31,8 +31,8 @@ if REPO_ROOT not in sys.path:
 
 
 def _dataset_info(name):
-    from mmengine import Config
-    return dict(Config.fromfile(
+    from dualpose.utils.config import read_config
+    return dict(read_config(
         osp.join(REPO_ROOT, 'configs', '_base_', 'datasets', f'{name}.py')).dataset_info)
 
 

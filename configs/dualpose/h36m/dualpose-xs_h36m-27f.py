@@ -3,6 +3,3 @@ _base_ = ['./dualpose-b_h36m-243f.py']
 
 seq_len = 27
 model = dict(backbone=dict(arch='xs'))
-train_dataloader = dict(dataset=dict(seq_len=seq_len))
-val_dataloader = dict(dataset=dict(seq_len=seq_len, stride=seq_len))
-test_dataloader = dict(dataset=dict(seq_len=seq_len))

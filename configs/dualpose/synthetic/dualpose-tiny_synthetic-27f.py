@@ -9,7 +9,7 @@ _base_ = [
     '../../_base_/h36m_pickle_data.py',
 ]
 
-seq_len = 27
+seq_len = 27  # the window, set once: every dataloader takes it (utils/config.py)
 data_root = 'data/h36m_synthetic/'
 max_epochs = 5
 embed_dims = 64
@@ -30,13 +30,13 @@ default_hooks = dict(logger=dict(interval=20))
 
 train_dataloader = dict(
     batch_size=32, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, seq_len=seq_len))
+    dataset=dict(data_root=data_root))
 val_dataloader = dict(
     batch_size=32, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, seq_len=seq_len, stride=seq_len))
+    dataset=dict(data_root=data_root))
 test_dataloader = dict(
     batch_size=32, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, seq_len=seq_len))
+    dataset=dict(data_root=data_root))
 # the synthetic videos have no corrupted ground truth: score every frame
 val_evaluator = dict(skip_videos=None)
 test_evaluator = dict(skip_videos=None)

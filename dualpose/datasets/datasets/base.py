@@ -2,7 +2,7 @@
 import os.path as osp
 import pickle
 from abc import ABCMeta, abstractmethod
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
@@ -89,7 +89,7 @@ class BaseClipDataset(BaseDataset, metaclass=ABCMeta):
     (seed, epoch, index).
     """
 
-    def __init__(self, ann_file: str, seq_len: int = 243, stride: Optional[int] = None,
+    def __init__(self, ann_file: str, seq_len: int = 243, stride: Union[int, str, None] = None,
                  default_stride: Optional[int] = None, metainfo: Optional[Dict] = None,
                  data_root: str = '', pipeline: Sequence = (), test_mode: bool = False,
                  holdout: Optional[Dict] = None, **kwargs):
@@ -97,6 +97,8 @@ class BaseClipDataset(BaseDataset, metaclass=ABCMeta):
             raise ValueError(f'seq_len must be >= 1, got {seq_len}')
         self.holdout = check_holdout(holdout)
         self.seq_len = seq_len
+        if stride == 'seq_len':  # non-overlapping windows
+            stride = seq_len
         self.stride = stride or default_stride or max(seq_len // 3, 1)
         super().__init__(ann_file=ann_file, metainfo=parse_metainfo(metainfo),
                          data_root=data_root, pipeline=pipeline, test_mode=test_mode,

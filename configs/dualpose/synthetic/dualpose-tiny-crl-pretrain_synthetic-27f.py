@@ -24,4 +24,4 @@ default_hooks = dict(logger=dict(interval=20))
 
 train_dataloader = dict(
     batch_size=32, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, seq_len=seq_len))
+    dataset=dict(data_root=data_root))

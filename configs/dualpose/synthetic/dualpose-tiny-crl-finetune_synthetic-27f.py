@@ -1,9 +1,9 @@
 # Fine-tune the CRL-pre-trained tiny DualStreamFormer on the SYNTHETIC data (all training
-# subjects), same budget as dualpose-tiny_synthetic-27f. Run crl-pretrain-tiny_synthetic-27f first.
+# subjects), same budget as dualpose-tiny_synthetic-27f. Run dualpose-tiny-crl-pretrain_synthetic-27f first.
 _base_ = ['./dualpose-tiny_synthetic-27f.py']
 
-pretrained = 'work_dirs/crl-pretrain-tiny_synthetic-27f/epoch_3.pth'
-# the width of crl-pretrain-tiny_synthetic-27f (C 32) and the budget of the CRL study (8 epochs,
+pretrained = 'work_dirs/dualpose-tiny-crl-pretrain_synthetic-27f/epoch_3.pth'
+# the width of dualpose-tiny-crl-pretrain_synthetic-27f (C 32) and the budget of the CRL study (8 epochs,
 # lr x0.9 per epoch), not the default's C 64 and 5 epochs
 max_epochs = 8
 model = dict(

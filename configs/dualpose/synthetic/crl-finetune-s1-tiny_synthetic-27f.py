@@ -1,7 +1,0 @@
-# Low-label setting with pre-training: the backbone pre-trained by CRL on the 2D of all training
-# subjects, fine-tuned with the 3D labels of S1 only (as scratch-s1-tiny_synthetic-27f).
-_base_ = ['./scratch-s1-tiny_synthetic-27f.py']
-
-pretrained = 'work_dirs/crl-pretrain-tiny_synthetic-27f/epoch_3.pth'
-model = dict(
-    backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.')))
