@@ -51,20 +51,8 @@ def _dataset_meta(cfg) -> Dict:
     return parse_metainfo(dict(info))
 
 
-<<<<<<< HEAD
-def _window_length(cfg) -> int:
-    for key in ('test_dataloader', 'train_dataloader'):
-        seq_len = ((cfg.get(key) or {}).get('dataset') or {}).get('seq_len')
-        if seq_len:
-            return int(seq_len)
-    return int(cfg.get('seq_len', 243))
-
-
 def load_weights(model: torch.nn.Module, checkpoint: str, config_name: str = 'the config',
                  model_cfg=None):
-=======
-def load_weights(model: torch.nn.Module, checkpoint: str, config_name: str = 'the config'):
->>>>>>> main
     """Load ``checkpoint`` into ``model`` (see :func:`dualpose.engine.checkpoint.load_weights`:
     a DDP ``module.`` prefix is stripped, extra weights are ignored with a warning).
 
