@@ -63,7 +63,7 @@ def load_weights(model: nn.Module, checkpoint, filename: str,
     """Fill ``model`` from ``checkpoint`` (a path, or a dict already read from ``filename``).
 
     With ``model_cfg`` (the config's ``model`` the model was built from), the model config
-    stored in the checkpoint is compared first (:func:`compare_model_cfg`): another
+    stored in the checkpoint is compared too (:func:`compare_model_cfg`): another
     architecture is an error even when every shape matches.
 
     Keys are revised first (by default the DDP ``module.`` prefix is stripped); then
@@ -73,8 +73,6 @@ def load_weights(model: nn.Module, checkpoint, filename: str,
     """
     if not isinstance(checkpoint, dict):
         checkpoint = read_checkpoint(checkpoint)
-    if model_cfg is not None:
-        compare_model_cfg(model_cfg, checkpoint, filename, warn=warn)
     state = checkpoint.get('state_dict', checkpoint)
     if not isinstance(state, dict):
         raise ValueError(f'checkpoint {filename!r} holds no state dict '
@@ -82,6 +80,8 @@ def load_weights(model: nn.Module, checkpoint, filename: str,
     for pattern, repl in revise_keys:
         state = {re.sub(pattern, repl, k): v for k, v in state.items()}
     unexpected = check_state_dict_matches(model, state, filename, what)
+    if model_cfg is not None:   # the shapes fit: is it the same architecture?
+        compare_model_cfg(model_cfg, checkpoint, filename, warn=warn)
     if unexpected:
         (warn or warnings.warn)(f'checkpoint {filename!r}: {len(unexpected)} weights the model '
                                 f'does not use were ignored, e.g. {unexpected[:5]}')

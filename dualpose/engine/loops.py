@@ -9,6 +9,9 @@ from mmengine.runner import EpochBasedTrainLoop
 from dualpose.registry import LOOPS
 
 
+_ALL = 2 ** 62   # "every sample of the epoch", clipped to the epoch's length by the loop
+
+
 def _num_samples(dataloader) -> int:
     return len(dataloader.dataset)
 
@@ -17,9 +20,10 @@ def map_resume_position(saved: dict, current: dict) -> int:
     """The number of this rank's samples to skip in the resumed epoch.
 
     ``saved`` is the position a checkpoint stores (``meta['resume_position']``: ``epoch``,
-    ``samples`` this rank had trained in that epoch, ``dataset_len``, ``batch_size``,
-    ``world_size``); ``current`` the same keys of the run that resumes. At an epoch boundary
-    (``samples == 0``) any change maps exactly: the next epoch starts at its first sample.
+    ``samples`` this rank had trained in that epoch, ``epoch_samples`` in a whole epoch,
+    ``dataset_len``, ``batch_size``, ``world_size``); ``current`` the same keys of the run
+    that resumes. At an epoch boundary (``samples`` 0, or all of the epoch's: the epoch's
+    end-of-epoch hooks then still run) any change maps exactly.
     Part-way through an epoch the position maps exactly only when the dataset length and the
     world size are the same (the epoch's shuffled order and its split over ranks are then the
     same) and the samples already trained are a whole number of the new batches. Anything
@@ -28,6 +32,8 @@ def map_resume_position(saved: dict, current: dict) -> int:
     samples = int(saved['samples'])
     if samples == 0:
         return 0
+    if saved.get('epoch_samples') is not None and samples >= int(saved['epoch_samples']):
+        return _ALL   # written after the epoch's last batch: the rest of it is empty
     changed = [f'{k} {saved[k]} -> {current[k]}' for k in ('dataset_len', 'batch_size',
                                                           'world_size')
                if saved.get(k) is not None and saved[k] != current[k]]
@@ -98,7 +104,10 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         checkpoint written after an epoch (``epoch`` > the loop's) starts the next one at its
         first sample."""
         samples = 0 if epoch > self._epoch else self._samples_in_epoch
-        return dict(epoch=int(epoch), samples=int(samples), **self.current_position())
+        per_rank = math.ceil(_num_samples(self.dataloader) / self.runner.world_size)
+        epoch_samples = min(len(self.dataloader) * int(self.dataloader.batch_size), per_rank)
+        return dict(epoch=int(epoch), samples=int(min(samples, epoch_samples)),
+                    epoch_samples=int(epoch_samples), **self.current_position())
 
     def _start_of_epoch(self) -> int:
         """Batches of the current epoch to skip after a resume (0 otherwise)."""

@@ -28,7 +28,8 @@ def make_checkpoint(path, **overrides):
     cfg = read_config(osp.join(REPO_ROOT, CONFIG))
     cfg.merge_from_dict(dict(TINY_MODEL, **overrides))
     model = MODELS.build(cfg.model)
-    torch.save(dict(meta=dict(epoch=1, iter=1), state_dict=model.state_dict()), path)
+    torch.save(dict(meta=dict(epoch=1, iter=1, model_cfg=cfg.model.to_dict()),
+                    state_dict=model.state_dict()), path)
     return str(path)
 
 
@@ -50,6 +51,15 @@ def drop_joint(data):
 
 def empty_split(data):
     data['train'] = {k: v[:0] for k, v in data['train'].items()}
+
+
+def bad_confidences(data):
+    conf = data['train']['confidence']
+    data['train']['confidence'] = np.linspace(-45, 50, conf.size).reshape(conf.shape)
+
+
+def huge_coordinate(data):
+    data['train']['joint_2d'][7, 2, 1] = 1e30
 
 
 # name -> (how the file is broken, expected fragments of the message)
@@ -74,6 +84,44 @@ CASES = {
         "'DualStreamFormr' is not registered", 'Did you mean', 'DualStreamFormer']),
     'truncated npz (2D sequences)': ('dataset', 'npz_truncated', [
         'could not read npz', 'seq.npz']),
+    # issue 21: keys no constructor takes, values of the wrong type, values out of range
+    'typo under a nested model key': ('train', 'opt:model.backbone.arch.embed_dim=16', [
+        'unknown key model.backbone.arch.embed_dim', "did you mean 'embed_dims'?"]),
+    'typo num_head / mlp_ration': ('train', 'opt:model.backbone.arch.num_head=2|'
+                                   'model.backbone.arch.mlp_ration=2', [
+        'model.backbone.arch.num_head', "'num_heads'", 'model.backbone.arch.mlp_ration',
+        "'mlp_ratio'"]),
+    'typo in test_cfg': ('train', 'opt:model.test_cfg.flip_tset=False', [
+        'unknown key model.test_cfg.flip_tset', "did you mean 'flip_test'?"]),
+    'lr=abc': ('train', 'opt:optim_wrapper.optimizer.lr=abc', [
+        "optim_wrapper.optimizer.lr='abc': expected float"]),
+    'seq_len=abc': ('train', 'opt:train_dataloader.dataset.seq_len=abc', [
+        "train_dataloader.dataset.seq_len='abc': expected int"]),
+    'depth=2.5': ('train', 'opt:model.backbone.arch.depth=2.5', [
+        'model.backbone.arch.depth=2.5: expected int']),
+    'stride=-1': ('train', 'opt:train_dataloader.dataset.stride=-1', [
+        'stride must be >= 1', 'got -1']),
+    'max_epochs=0': ('train', 'opt:train_cfg.max_epochs=0', [
+        'train_cfg.max_epochs must be >= 1, got 0']),
+    'max_epochs=-3': ('train', 'opt:train_cfg.max_epochs=-3', [
+        'train_cfg.max_epochs must be >= 1, got -3']),
+    'drop_last with a batch larger than the dataset': (
+        'train', 'opt:train_dataloader.batch_size=100000|train_dataloader.drop_last=True', [
+            'train_dataloader yields no batch', 'batch_size=100000', 'drop_last=True']),
+    'confidences in [-45, 50]': ('train', 'pkl_conf', [
+        "key 'train/confidence' holds", 'confidences outside [0, 1]', 'min -45']),
+    'one 2D coordinate of 1e30': ('train', 'pkl_huge', [
+        "key 'train/joint_2d' holds coordinates further than 4 image sizes", 'frame 7']),
+    'exploding learning rate (non-finite weights)': ('train', 'opt:optim_wrapper.optimizer.lr=1e30', [
+        'iteration 2 (epoch 1)', 'training stopped before writing a checkpoint']),
+    'syntax error in the config': ('train', 'cfg_syntax', [
+        'syntax error in config', 'broken.py, line 2']),
+    'checkpoint of another architecture, same shapes': ('test', 'ckpt_heads', [
+        'was trained with another model config',
+        'model.backbone.arch.num_heads: checkpoint 2, config 4']),
+    'checkpoint path is a directory': ('test', 'ckpt_dir', ['is a directory, not a checkpoint']),
+    '--dump under a regular file': ('test', 'dump_under_file', [
+        '--dump file', 'is a file, not a folder']),
 }
 
 
@@ -86,6 +134,19 @@ def prepare(kind, tmp, tiny_file):
     raw = open(tiny_file, 'rb').read()
     ann.write_bytes(raw)
     extra = []
+    if kind.startswith('opt:'):
+        extra = kind[4:].split('|')
+    elif kind == 'pkl_conf':
+        edit_pickle(tiny_file, ann, bad_confidences)
+    elif kind == 'pkl_huge':
+        edit_pickle(tiny_file, ann, huge_coordinate)
+    elif kind == 'ckpt_heads':   # same shapes, another number of attention heads
+        make_checkpoint(ckpt, **{'model.backbone.arch.num_heads': 2})
+    elif kind == 'ckpt_dir':
+        ckpt.mkdir()
+    elif kind == 'dump_under_file':
+        make_checkpoint(ckpt)
+        (tmp / 'afile').write_text('a regular file')
     if kind == 'ckpt_truncated':
         make_checkpoint(ckpt)
         ckpt.write_bytes(ckpt.read_bytes()[:5000])
@@ -132,12 +193,18 @@ def run_case(name, tmp, tiny_file):
             f.write(content)
     before = {f: hashlib.sha256((work / f).read_bytes()).hexdigest() for f in earlier}
     opts = [*tiny_options(data_root, 1), *extra]  # the model of TINY_MODEL
-    with pytest.raises(Exception) as err:
+    config = CONFIG
+    if kind == 'cfg_syntax':
+        config = str(tmp / 'broken.py')
+        with open(config, 'w') as f:
+            f.write(f"_base_ = [{osp.join(REPO_ROOT, CONFIG)!r}]\nmodel = dict(type='X'\n")
+    dump = [] if kind != 'dump_under_file' else ['--dump', str(tmp / 'afile' / 'preds.pkl')]
+    with pytest.raises((Exception, SystemExit)) as err:
         if tool == 'train':
-            load_tool('tools/train.py').main([CONFIG, '--work-dir', str(work),
+            load_tool('tools/train.py').main([config, '--work-dir', str(work),
                                               '--cfg-options', *opts])
         elif tool == 'test':
-            load_tool('tools/test.py').main([CONFIG, ckpt, '--work-dir', str(work),
+            load_tool('tools/test.py').main([config, ckpt, '--work-dir', str(work), *dump,
                                              '--cfg-options', *opts])
         else:
             from dualpose.utils.config import read_config
@@ -149,7 +216,7 @@ def run_case(name, tmp, tiny_file):
                                 seq_len=9, metainfo=info))
     after = {f: hashlib.sha256((work / f).read_bytes()).hexdigest() for f in earlier}
     assert after == before, f'{name}: files of the earlier run changed'
-    assert not any(p.endswith(('.pth', '.part')) and p not in earlier
+    assert not any(p.endswith(('.pth', '.part', '.lock')) and p not in earlier
                    for p in os.listdir(work)), os.listdir(work)
     return f'{type(err.value).__name__}: {err.value}'
 
