@@ -39,3 +39,18 @@ class KillAtIterHook(Hook):
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         if not self.during_save and runner.iter + 1 == self.at_iter:
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+@HOOKS.register_module()
+class FailBestSaveHook(Hook):
+    """Raise while the best checkpoint of epoch ``at_epoch`` (or later) is being written, as a
+    crash at that moment would: the previous best must still be on disk afterwards."""
+    priority = 'LOWEST'
+
+    def __init__(self, at_epoch: int = 2):
+        self.at_epoch = at_epoch
+
+    def before_save_checkpoint(self, runner, checkpoint):
+        # the best checkpoint is the one saved without the optimizer state
+        if 'optimizer' not in checkpoint and runner.epoch >= self.at_epoch:
+            raise RuntimeError('injected failure while writing the best checkpoint')

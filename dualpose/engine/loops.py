@@ -92,6 +92,20 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
                 'train nothing (use a smaller batch_size or drop_last=False)')
         self._samples_in_epoch = 0     # this process's samples trained in the current epoch
         self.resume_position: Optional[dict] = None   # set by DualposeRunner.resume
+        self._first_epoch = True
+
+    def set_resumed(self, saved: dict) -> None:
+        """Continue from the stored position ``saved`` (called after the checkpoint's
+        ``epoch`` and ``iter`` are set). ``max_iters`` is recounted from it, so the last
+        iteration (and its checkpoint, ``save_last``) is recognised when the dataloader's
+        length changed since the checkpoint was written."""
+        skip = map_resume_position(saved, self.current_position())
+        per_rank = math.ceil(_num_samples(self.dataloader) / self.runner.world_size)
+        skipped = math.ceil(min(skip, per_rank) / self.dataloader.batch_size)
+        left = (self._max_epochs - int(saved['epoch'])) * len(self.dataloader) - \
+            min(skipped, len(self.dataloader))
+        self._max_iters = self._iter + max(left, 0)
+        self.resume_position = saved
 
     def current_position(self) -> dict:
         """What :func:`map_resume_position` compares: this run's data layout."""
@@ -112,12 +126,16 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
     def _start_of_epoch(self) -> int:
         """Batches of the current epoch to skip after a resume (0 otherwise)."""
         saved, self.resume_position = self.resume_position, None
+        first, self._first_epoch = self._first_epoch, False
         if saved is not None:
             samples = map_resume_position(saved, self.current_position())
             per_rank = math.ceil(_num_samples(self.dataloader) / self.runner.world_size)
             samples = min(samples, per_rank)
             return samples
-        # a checkpoint without a stored position: the old count, range-checked
+        if not first:
+            return 0
+        # the first epoch after resuming a checkpoint without a stored position: the old
+        # count, range-checked
         done = self._iter - self._epoch * len(self.dataloader)
         if done == 0:
             return 0

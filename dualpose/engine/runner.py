@@ -155,8 +155,8 @@ class DualposeRunner(Runner):
             result = super().resume(filename, *args, **kwargs)
         finally:
             self._read_cache = None
-        if saved is not None and hasattr(loop, 'resume_position'):
-            loop.resume_position = saved
+        if saved is not None and hasattr(loop, 'set_resumed'):
+            loop.set_resumed(saved)
         return result
 
     def _check_resume_settings(self, checkpoint: dict, filename: str) -> None:

@@ -228,6 +228,248 @@ def test_fault_gives_clear_error_and_leaves_work_dir_intact(name, tmp_path, tiny
         assert fragment in message, f'{name}: {fragment!r} not in {message!r}'
 
 
+# ------------------------------------------------------------------------------------------
+# Work-dir cases (issue 21): resume, lock, copied work dirs, checkpoints written under faults.
+# One tiny training (batch 4, one epoch, a checkpoint every 3 iterations) is copied into each
+# case's work dir; a refused run must leave every file of it byte-identical.
+
+BATCH4 = ['train_dataloader.batch_size=4', 'default_hooks.checkpoint.by_epoch=False',
+          'default_hooks.checkpoint.interval=3', 'default_hooks.checkpoint.max_keep_ckpts=-1',
+          'default_hooks.checkpoint.save_best=None']
+
+
+def snapshot(work):
+    """{relative path: sha256} of a work dir, without the per-run log folders."""
+    out = {}
+    for root, dirs, files in os.walk(work):
+        rel_root = osp.relpath(root, work)
+        if rel_root == '.':
+            dirs[:] = [d for d in dirs if not (len(d) == 15 and d[8] == '_' and d[:8].isdigit())]
+        for f in files:
+            path = osp.join(root, f)
+            out[osp.normpath(osp.join(rel_root, f))] = hashlib.sha256(
+                open(path, 'rb').read()).hexdigest()
+    return out
+
+
+@pytest.fixture(scope='module')
+def batch4_run(tmp_path_factory, tiny_h36m_file):
+    tmp = tmp_path_factory.mktemp('batch4')
+    data_root = osp.dirname(tiny_h36m_file)
+    work = tmp / 'work'
+    load_tool('tools/train.py').main([CONFIG, '--work-dir', str(work), '--cfg-options',
+                                      *tiny_options(data_root, 1), *BATCH4])
+    return data_root, work
+
+
+def _dead_pid():
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, '-c', 'pass'])
+    proc.wait()
+    return proc.pid
+
+
+def next_second():
+    """Wait for the next wall-clock second: mmengine names a run's logger after a timestamp
+    of one-second resolution, and a second run in the same process and second would log into
+    the first run's file."""
+    import time
+    time.sleep(1.02 - time.time() % 1)
+
+
+def run_log(work, capsys=None):
+    """The text of the newest run's log file in ``work`` (mmengine's logger writes there), and
+    what was printed."""
+    logs = sorted(work.glob('*_*/*.log'), key=lambda p: p.stat().st_mtime)
+    text = logs[-1].read_text() if logs else ''
+    if capsys is not None:
+        out = capsys.readouterr()
+        text += out.out + out.err
+    return text
+
+
+def _iter_of(work):
+    return torch.load(work / (work / 'last_checkpoint').read_text().strip(),
+                      map_location='cpu', weights_only=False)['meta']['iter']
+
+
+# name -> (resume from, extra --cfg-options, set-up, expected fragments; None: the run
+# succeeds and the fragments are looked for in its log)
+WORK_DIR_CASES = {
+    'resume mid-epoch with batch 16 after batch 4': (
+        'iter_3.pth', ['train_dataloader.batch_size=16'], None, [
+            'cannot resume part-way through epoch 1 (after 12 samples per process)',
+            'batch_size 4 -> 16', 'not a whole number of batches of 16']),
+    'resume mid-epoch onto another dataset': (
+        'iter_3.pth', ['train_dataloader.dataset.holdout.fraction=0.5'], None, [
+            'cannot resume part-way through epoch 1', 'dataset_len']),
+    'resume with a changed learning rate': (
+        'auto', ['optim_wrapper.optimizer.lr=0.5'], None, [
+            'cannot resume from', 'optim_wrapper.optimizer.lr: checkpoint 0.001, now 0.5',
+            'load_from=']),
+    'resume with a changed scheduler': (
+        'auto', ['param_scheduler.0.gamma=0.5'], None, [
+            'param_scheduler.0.gamma: checkpoint 0.8, now 0.5']),
+    'second run in a work dir in use': ('auto', [], 'live_lock', [
+        'is in use by another training run', 'train.lock']),
+}
+
+
+def run_work_dir_case(name, tmp, batch4):
+    import shutil
+    data_root, trained = batch4
+    start, extra, setup, _ = WORK_DIR_CASES[name]
+    work = tmp / 'work'
+    shutil.copytree(trained, work)
+    if setup == 'live_lock':
+        import json
+        import socket
+        (work / 'train.lock').write_text(json.dumps(dict(
+            pid=os.getppid(), host=socket.gethostname(), started='earlier')))
+    before = snapshot(work)
+    resume = ['--resume'] + ([] if start == 'auto' else [str(work / start)])
+    with pytest.raises(Exception) as err:
+        load_tool('tools/train.py').main([CONFIG, '--work-dir', str(work), *resume,
+                                          '--cfg-options', *tiny_options(data_root, 2),
+                                          *BATCH4, *extra])
+    assert snapshot(work) == before, f'{name}: the work dir changed'
+    return f'{type(err.value).__name__}: {err.value}'
+
+
+@pytest.mark.parametrize('name', list(WORK_DIR_CASES))
+def test_work_dir_fault_refused_and_work_dir_byte_identical(name, tmp_path, batch4_run):
+    message = run_work_dir_case(name, tmp_path, batch4_run)
+    for fragment in WORK_DIR_CASES[name][3]:
+        assert fragment in message, f'{name}: {fragment!r} not in {message!r}'
+
+
+def test_resume_mid_epoch_maps_a_batch_that_divides_the_position(tmp_path, batch4_run, capsys):
+    """24 samples trained at batch 4 (iter_6) are 3 batches of 8: the epoch continues at the
+    25th sample of the same shuffled order, and every sample of the epoch is trained once."""
+    import shutil
+    data_root, trained = batch4_run
+    work = tmp_path / 'work'
+    shutil.copytree(trained, work)
+    next_second()
+    load_tool('tools/train.py').main([CONFIG, '--work-dir', str(work), '--resume',
+                                      str(work / 'iter_6.pth'), '--cfg-options',
+                                      *tiny_options(data_root, 1), *BATCH4,
+                                      'train_dataloader.batch_size=8'])
+    log = run_log(work, capsys)
+    assert 'batch_size 4 -> 8' in log and 'resuming epoch 1 at batch 3 of' in log, log[-3000:]
+    pos = torch.load(work / 'iter_6.pth', map_location='cpu',
+                     weights_only=False)['meta']['resume_position']
+    n = pos['epoch_samples']
+    assert _iter_of(work) == 6 + -(-(n - 24) // 8)   # the rest of the epoch, in batches of 8
+
+
+def test_resume_epoch_end_onto_smaller_dataset_trains_the_next_epoch(tmp_path, batch4_run,
+                                                                     capsys):
+    """The bug of issue 21: an end-of-epoch checkpoint resumed onto a smaller dataset (or a
+    larger batch) trained 0 batches. Now the next epoch is trained whole, at the new size."""
+    import shutil
+    data_root, trained = batch4_run
+    work = tmp_path / 'work'
+    shutil.copytree(trained, work)
+    first = _iter_of(work)
+    old = torch.load(work / (work / 'last_checkpoint').read_text().strip(),
+                     map_location='cpu', weights_only=False)['state_dict']
+    next_second()
+    load_tool('tools/train.py').main([CONFIG, '--work-dir', str(work), '--resume',
+                                      '--cfg-options', *tiny_options(data_root, 2), *BATCH4,
+                                      'train_dataloader.batch_size=16',
+                                      'train_dataloader.dataset.holdout.fraction=0.5'])
+    log = run_log(work, capsys)
+    assert 'mapped exactly onto dataset_len' in log and 'batch_size 4 -> 16' in log
+    ckpt = torch.load(work / (work / 'last_checkpoint').read_text().strip(),
+                      map_location='cpu', weights_only=False)
+    pos = ckpt['meta']['resume_position']
+    assert pos['batch_size'] == 16
+    assert ckpt['meta']['iter'] == first + -(-pos['dataset_len'] // 16)   # a whole epoch
+    assert any(not torch.equal(old[k], ckpt['state_dict'][k]) for k in old)
+
+
+def test_copied_work_dir_resumes_its_own_checkpoints(tmp_path, batch4_run, capsys):
+    """``last_checkpoint`` is relative; an old absolute one naming another dir is not used."""
+    import shutil
+    data_root, trained = batch4_run
+    assert (trained / 'last_checkpoint').read_text().strip().startswith('iter_')
+    work = tmp_path / 'copy'
+    shutil.copytree(trained, work)
+    other = tmp_path / 'original'
+    shutil.copytree(trained, other)
+    (work / 'last_checkpoint').write_text(str(other / 'iter_3.pth'))  # absolute, elsewhere
+    # a stale lock of a run that died is taken over
+    import json
+    import socket
+    (work / 'train.lock').write_text(json.dumps(dict(pid=_dead_pid(),
+                                                     host=socket.gethostname())))
+    next_second()
+    load_tool('tools/train.py').main([CONFIG, '--work-dir', str(work), '--resume',
+                                      '--cfg-options', *tiny_options(data_root, 1), *BATCH4])
+    log = run_log(work, capsys)
+    assert 'outside the work dir' in log and 'taking over the stale lock' in log
+    last = sorted(work.glob('iter_*.pth'), key=lambda p: int(p.stem[5:]))[-1]
+    assert f'auto-resuming from {last}' in log
+    assert not (work / 'train.lock').exists()
+
+
+def test_kill_while_writing_best_keeps_previous_best(tmp_path, tiny_h36m_file):
+    data_root = osp.dirname(tiny_h36m_file)
+    config = tmp_path / 'cfg.py'
+    config.write_text(f"_base_ = [{osp.join(REPO_ROOT, CONFIG)!r}]\n"
+                      "custom_imports = dict(imports=['tests.fault_hooks'], "
+                      "allow_failed_imports=False)\n"
+                      "custom_hooks = [dict(type='RandomStateHook'), "
+                      "dict(type='FailBestSaveHook', at_epoch=2)]\n")
+    work = tmp_path / 'work'
+    with pytest.raises(RuntimeError, match='injected failure while writing the best'):
+        load_tool('tools/train.py').main([str(config), '--work-dir', str(work),
+                                          '--cfg-options', *tiny_options(data_root, 3),
+                                          'optim_wrapper.optimizer.lr=3e-3'])
+    best = list(work.glob('best_*.pth'))
+    assert [p.name for p in best] == ['best_lift_mpjpe_epoch_1.pth'], os.listdir(work)
+    assert 'state_dict' in torch.load(best[0], map_location='cpu', weights_only=False)
+    assert not list(work.glob('*.part')) and not (work / 'train.lock').exists()
+
+
+def test_disk_full_names_the_checkpoint_and_leaves_no_part(tmp_path, tiny_h36m_file,
+                                                           monkeypatch):
+    import errno
+
+    from mmengine.fileio.backends import local_backend
+
+    def full(self, obj, filepath):
+        with open(filepath, 'wb') as f:
+            f.write(obj[:100])
+        raise OSError(errno.ENOSPC, 'No space left on device')
+
+    monkeypatch.setattr(local_backend.LocalBackend, 'put', full)
+    work = tmp_path / 'work'
+    with pytest.raises(OSError) as err:
+        load_tool('tools/train.py').main([CONFIG, '--work-dir', str(work), '--cfg-options',
+                                          *tiny_options(osp.dirname(tiny_h36m_file), 1),
+                                          'default_hooks.checkpoint.save_best=None'])
+    assert f"could not write checkpoint '{work / 'epoch_1.pth'}'" in str(err.value)
+    assert 'No space left on device' in str(err.value)
+    assert not list(work.glob('*.pth*')) and not (work / 'last_checkpoint').exists()
+
+
+def test_resume_without_work_dir_says_which_dir(tmp_path, capsys, monkeypatch):
+    import argparse
+
+    from dualpose.apis.setup_env import load_config
+    monkeypatch.chdir(tmp_path)
+    args = argparse.Namespace(config=osp.join(REPO_ROOT, CONFIG), cfg_options=None,
+                              work_dir=None, launcher='none', local_rank=0, resume='auto')
+    cfg = load_config(args)
+    out = capsys.readouterr().out
+    assert ('--resume without --work-dir: using the work dir '
+            f'{tmp_path}/work_dirs/dualpose-tiny_synthetic-27f') in out
+    assert cfg.work_dir.startswith('./work_dirs')
+
+
 if __name__ == '__main__':  # the table for the docs
     import tempfile
 
