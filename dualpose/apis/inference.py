@@ -270,8 +270,8 @@ def inference_lifting(model, keypoints, image_size: Sequence[float], scores=None
         raise AttributeError('the model has no dataset_meta (skeleton, flips, root joint): '
                              'build it with dualpose.apis.init_model or set '
                              'model.dataset_meta = parse_metainfo(dataset_info)')
-    xy, conf, _ = check_keypoints(keypoints, scores)
     w, h = check_image_size(image_size)
+    xy, conf, _ = check_keypoints(keypoints, scores, (w, h))
     if converter is not None:
         from dualpose.keypoints import build_converter
         xy, conf = build_converter(converter)(xy, conf)
