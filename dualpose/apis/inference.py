@@ -270,6 +270,10 @@ def inference_lifting(model, keypoints, image_size: Sequence[float], scores=None
         raise AttributeError('the model has no dataset_meta (skeleton, flips, root joint): '
                              'build it with dualpose.apis.init_model or set '
                              'model.dataset_meta = parse_metainfo(dataset_info)')
+    if stride is not None and (isinstance(stride, bool) or not isinstance(stride, int)
+                               or stride < 1):
+        raise ValueError(f'stride must be an integer >= 1 (frames between windows), got '
+                         f'{stride!r}')
     w, h = check_image_size(image_size)
     xy, conf, _ = check_keypoints(keypoints, scores, (w, h))
     if converter is not None:

@@ -470,6 +470,139 @@ def test_resume_without_work_dir_says_which_dir(tmp_path, capsys, monkeypatch):
     assert cfg.work_dir.startswith('./work_dirs')
 
 
+# ------------------------------------------------------------------------------------------
+# Demo cases (issue 21): bad 2D input refused before anything is written; the output folder,
+# which holds an earlier run's outputs, is left byte-identical.
+
+def _walk_npz(path, edit=None, **extra):
+    from dualpose.keypoints import read_keypoints
+    seq = read_keypoints(osp.join(REPO_ROOT, 'demo/samples/synthetic_walking_coco17.json'))
+    kpts = np.concatenate([seq.keypoints, seq.scores[..., None]], -1)[:40].copy()
+    if edit is not None:
+        edit(kpts)
+    np.savez(path, keypoints=kpts, image_size=np.asarray(seq.image_size), joint_set='coco17',
+             **extra)
+    return str(path)
+
+
+def _one_point(k):
+    k[10, :, :2] = 200.0
+
+
+def _far(k):
+    k[5, 3, 0] = 1e30
+
+
+def _normalised(k):
+    k[..., :2] = (k[..., :2] - k[..., :2].min()) / (k[..., :2].max() - k[..., :2].min())
+
+
+def _object_array(path):
+    np.savez(path, keypoints=np.array([dict(x=1)] * 3, dtype=object))
+    return str(path)
+
+
+# name -> (how the input is made, extra demo arguments, expected fragments)
+DEMO_CASES = {
+    'demo: one joint at 1e30': (lambda p: _walk_npz(p, _far), [], [
+        'walk.npz: 1 keypoints further than 4 image sizes', 'frame 5', 'joint 3']),
+    'demo: 17 joints at one point': (lambda p: _walk_npz(p, _one_point), [], [
+        'walk.npz: 1 frames with a degenerate body (all detected joints at one point',
+        'frame 10']),
+    'demo: 0-1 coordinates given as pixels': (lambda p: _walk_npz(p, _normalised), [], [
+        'normalised coordinates given as pixels']),
+    'demo: image size 8 px': (_walk_npz, ['--image-size', '8', '8'], [
+        'image_size must be (width, height) in pixels, each side 16..32768']),
+    'demo: npz holding an object array': (_object_array, [], [
+        "walk.npz: array 'keypoints' could not be read", 'not pickled Python objects']),
+    'demo: an output name is an existing directory': (_walk_npz, ['mkdir:walk_3d.json'], [
+        'walk_3d.json', 'is an existing directory']),
+    'demo: stride -1': (_walk_npz, ['--stride', '-1'], ['stride must be an integer >= 1']),
+}
+
+
+def run_demo_case(name, tmp, capsys):
+    make, extra, _ = DEMO_CASES[name]
+    src = make(tmp / 'walk.npz')
+    out = tmp / 'out'
+    out.mkdir()
+    for suffix in ('_3d.npz', '_3d.json', '_frames.png', '.gif'):
+        (out / f'walk{suffix}').write_bytes(b'an earlier run')
+    for arg in [a for a in extra if a.startswith('mkdir:')]:
+        (out / arg[6:]).unlink()
+        (out / arg[6:]).mkdir()
+    args = [a for a in extra if not a.startswith('mkdir:')]
+    before = snapshot(out)
+    code = load_tool('demo/lift_keypoints.py').main(
+        [src, '--out-dir', str(out), '--no-progress', *args])
+    assert code == 1, f'{name}: exit {code}'
+    assert snapshot(out) == before, f'{name}: the output folder changed: {os.listdir(out)}'
+    return capsys.readouterr().err.strip()
+
+
+@pytest.mark.parametrize('name', list(DEMO_CASES))
+def test_demo_fault_refused_and_out_dir_byte_identical(name, tmp_path, capsys):
+    message = run_demo_case(name, tmp_path, capsys)
+    for fragment in DEMO_CASES[name][2]:
+        assert fragment in message, f'{name}: {fragment!r} not in {message!r}'
+
+
+def test_staged_outputs_all_or_nothing(tmp_path, monkeypatch):
+    """A rename that fails part-way puts the old set back; a final name that is a directory
+    fails before anything moves."""
+    from dualpose.utils import fileio
+    names = [tmp_path / f'out{i}.bin' for i in range(4)]
+    for p in names:
+        p.write_bytes(b'old')
+    real = fileio.replace_atomic
+
+    def failing(tmp, path, **kw):
+        if path.endswith('out2.bin'):
+            raise OSError(28, 'No space left on device')
+        return real(tmp, path, **kw)
+
+    monkeypatch.setattr(fileio, 'replace_atomic', failing)
+    staged = fileio.StagedFiles()
+    for p in names:
+        with open(staged.path(str(p)), 'wb') as f:
+            f.write(b'new')
+    with pytest.raises(OSError, match='No space left'):
+        staged.commit()
+    assert [p.read_bytes() for p in names] == [b'old'] * 4
+    assert sorted(os.listdir(tmp_path)) == sorted(p.name for p in names)
+    monkeypatch.setattr(fileio, 'replace_atomic', real)
+    (tmp_path / 'out1.bin').unlink()
+    (tmp_path / 'out1.bin').mkdir()
+    staged = fileio.StagedFiles()
+    for p in names:
+        with open(staged.path(str(p)), 'wb') as f:
+            f.write(b'new')
+    with pytest.raises(IsADirectoryError, match='none of the outputs was written'):
+        staged.commit()
+    assert [p.read_bytes() for p in names if p.is_file()] == [b'old'] * 3
+
+
+def test_demo_json_is_strict(tmp_path):
+    import json
+    demo = load_tool('demo/lift_keypoints.py')
+    values = demo._rounded(np.array([[1.234567, np.nan], [np.inf, -2.0]]), 2)
+    assert values == [[1.23, None], [None, -2.0]]
+    assert json.loads(json.dumps(values, allow_nan=False)) == values
+
+
+def test_model_config_harmless_difference_warns(tmp_path):
+    from dualpose.engine.checkpoint import compare_model_cfg
+    model = dict(type='PoseLifter', backbone=dict(arch=dict(num_heads=4)),
+                 test_cfg=dict(flip_test=True))
+    ckpt = dict(meta=dict(model_cfg=dict(model, test_cfg=dict(flip_test=False))))
+    with pytest.warns(UserWarning, match='model.test_cfg.flip_test: checkpoint False, config '
+                                         'True'):
+        compare_model_cfg(model, ckpt, 'c.pth')
+    ckpt = dict(meta=dict(model_cfg=dict(model, backbone=dict(arch=dict(num_heads=8)))))
+    with pytest.raises(ValueError, match='model.backbone.arch.num_heads: checkpoint 8, config 4'):
+        compare_model_cfg(model, ckpt, 'c.pth')
+
+
 if __name__ == '__main__':  # the table for the docs
     import tempfile
 
