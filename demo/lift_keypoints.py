@@ -131,7 +131,10 @@ def run(args, staged) -> dict:
                                         draw_lifting)
     from tqdm import tqdm
 
+    from dualpose.keypoints import check_image_size
     from dualpose.utils.fileio import check_writable
+    if args.image_size:
+        check_image_size(args.image_size, '--image-size')
     stem = osp.splitext(osp.basename(args.input))[0]
     out = {k: osp.join(args.out_dir, f'{stem}{suffix}') for k, suffix in (
         ('npz', '_3d.npz'), ('json', '_3d.json'), ('png', '_frames.png'), ('gif', '.gif'),

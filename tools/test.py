@@ -58,7 +58,7 @@ def main(argv=None):
         try:   # before the test run, not after it
             check_writable(args.dump, '--dump file')
         except OSError as err:
-            sys.exit(f'error: {err.strerror or err}')
+            sys.exit(f'error: {err}')
         evaluators = cfg.test_evaluator
         evaluators = list(evaluators) if isinstance(evaluators, (list, tuple)) else [evaluators]
         evaluators.append(dict(type='DumpLiftingResults', out_file_path=args.dump))

@@ -171,7 +171,7 @@ def stored_model_cfg(checkpoint: dict) -> Optional[dict]:
     the ``model`` of the full config text mmengine stores in ``meta['cfg']``; None if neither."""
     meta = checkpoint.get('meta') or {}
     if isinstance(meta.get('model_cfg'), dict):
-        return meta['model_cfg']
+        return _plain(meta['model_cfg'])
     text = meta.get('cfg')
     if isinstance(text, str) and 'model' in text:
         try:

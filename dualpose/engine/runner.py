@@ -116,7 +116,7 @@ class DualposeRunner(Runner):
                 os.remove(part_path)
             raise OSError(err.errno, f'could not write checkpoint '
                           f'{osp.join(out_dir, filename)!r} ({err.strerror or err}); the '
-                          'partial file was removed', osp.join(out_dir, filename)) from err
+                          'partial file was removed') from err
 
     # ------------------------------------------------------------------ loading, resuming
     def load_or_resume(self) -> None:

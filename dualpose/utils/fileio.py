@@ -20,7 +20,6 @@ New files get the permissions ``open()`` would give them (``0o666`` less the uma
 ``0o600`` of ``tempfile.mkstemp``.
 """
 import contextlib
-import errno
 import os
 import signal
 import threading
@@ -71,23 +70,22 @@ def check_writable(path: str, what: str = 'output') -> str:
     parent is a regular file, or its folder is not writable. Missing folders are created.
     Returns ``path``."""
     if osp.isdir(path):
-        raise IsADirectoryError(errno.EISDIR, f'{what} {path!r} is an existing directory, '
-                                'not a file name', path)
+        raise IsADirectoryError(f'{what} {path!r} is an existing directory, not a file name')
     folder = osp.dirname(osp.abspath(path))
     probe = folder
     while not osp.exists(probe):
         probe = osp.dirname(probe)
     if not osp.isdir(probe):
-        raise NotADirectoryError(errno.ENOTDIR, f'cannot write {what} {path!r}: {probe!r} is a '
-                                 'file, not a folder', path)
+        raise NotADirectoryError(f'cannot write {what} {path!r}: {probe!r} is a file, not a '
+                                 'folder')
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as err:
-        raise OSError(err.errno, f'cannot create the folder of {what} {path!r}: '
-                      f'{err.strerror}', folder) from err
+        raise OSError(f'cannot create the folder of {what} {path!r}: '
+                      f'{err.strerror or err}') from err
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise PermissionError(errno.EACCES, f'cannot write {what} {path!r}: folder '
-                              f'{folder!r} is not writable', path)
+        raise PermissionError(f'cannot write {what} {path!r}: folder {folder!r} is not '
+                              'writable')
     return path
 
 
@@ -164,8 +162,8 @@ def atomic_path(path: str, suffix: Optional[str] = None, fsync: bool = True,
     except OSError as err:
         if err.filename in (None, tmp) and path not in str(err):
             # e.g. a full disk: name the file being written (the temporary one is removed)
-            raise OSError(err.errno, f'could not write {path!r}: {err.strerror or err}',
-                          path) from err
+            raise OSError(err.errno, f'could not write {path!r}: {err.strerror or err}') \
+                from err
         raise
     finally:
         _remove_quietly(tmp)
@@ -247,8 +245,8 @@ class StagedFiles:
         dirs = [f for f in self.staged if osp.isdir(f)]
         if dirs:
             self.abort()
-            raise IsADirectoryError(errno.EISDIR, f'cannot write {dirs[0]!r}: it is an existing '
-                                    'directory; none of the outputs was written', dirs[0])
+            raise IsADirectoryError(f'cannot write {dirs[0]!r}: it is an existing directory; '
+                                    'none of the outputs was written')
         done, backups = [], {}
         with _signals_deferred():
             try:

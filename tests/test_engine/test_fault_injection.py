@@ -604,18 +604,54 @@ def test_model_config_harmless_difference_warns(tmp_path):
 
 
 if __name__ == '__main__':  # the table for the docs
+    import contextlib
+    import io
     import tempfile
+    from pathlib import Path
 
-    from dualpose.datasets.synthetic import write_synthetic_h36m
     from dualpose.apis import register_all_modules
+    from dualpose.datasets.synthetic import write_synthetic_h36m
     register_all_modules()
-    with tempfile.TemporaryDirectory() as root:
-        tiny = osp.join(root, 'tiny.pkl')
+
+    class _Capsys:   # what capsys gives run_demo_case, outside pytest
+        def __init__(self):
+            self.err = io.StringIO()
+
+        def readouterr(self):
+            from types import SimpleNamespace
+            return SimpleNamespace(out='', err=self.err.getvalue())
+
+    def row(name, message, left):
+        message = ' '.join(message.split())[:300].replace('|', '\\|')
+        print(f'| {name} | `{message}` | {left} |')
+
+    with tempfile.TemporaryDirectory() as root, \
+            contextlib.redirect_stdout(io.StringIO()) as quiet:
+        tiny = osp.join(root, 'h36m_sh_conf_cam_source_final.pkl')
         write_synthetic_h36m(tiny, seed=0, **TINY_SYNTHETIC)
-        print('| case | error |\n|---|---|')
+        rows = []
         for i, name in enumerate(CASES):
-            case_dir = osp.join(root, str(i))
-            os.mkdir(case_dir)
-            from pathlib import Path
-            msg = run_case(name, Path(case_dir), tiny).replace(root, '<tmp>')
-            print(f"| {name} | {msg.splitlines()[0][:300]} |")
+            case_dir = Path(root) / f'c{i}'
+            case_dir.mkdir()
+            rows.append((name, run_case(name, case_dir, tiny).replace(root, '<tmp>'),
+                         'work dir byte-identical, no checkpoint written'))
+        trained = Path(root) / 'batch4'
+        load_tool('tools/train.py').main([CONFIG, '--work-dir', str(trained / 'work'),
+                                          '--cfg-options', *tiny_options(root, 1), *BATCH4])
+        for i, name in enumerate(WORK_DIR_CASES):
+            case_dir = Path(root) / f'w{i}'
+            case_dir.mkdir()
+            msg = run_work_dir_case(name, case_dir, (root, trained / 'work'))
+            rows.append((name, msg.replace(root, '<tmp>'),
+                         'work dir byte-identical (checkpoints, last_checkpoint, config dump)'))
+        for i, name in enumerate(DEMO_CASES):
+            case_dir = Path(root) / f'd{i}'
+            case_dir.mkdir()
+            cap = _Capsys()
+            with contextlib.redirect_stderr(cap.err):
+                msg = run_demo_case(name, case_dir, cap)
+            rows.append((name, msg.replace(root, '<tmp>'),
+                         'exit 1; output folder byte-identical'))
+    print('| case | message | left on disk |\n|---|---|---|')
+    for r in rows:
+        row(*r)
