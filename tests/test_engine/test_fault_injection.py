@@ -233,9 +233,12 @@ def test_fault_gives_clear_error_and_leaves_work_dir_intact(name, tmp_path, tiny
 # One tiny training (batch 4, one epoch, a checkpoint every 3 iterations) is copied into each
 # case's work dir; a refused run must leave every file of it byte-identical.
 
+# (half of the tiny set's recordings held out: 76 training clips, 19 iterations; no
+# validation: these runs only need their checkpoints)
 BATCH4 = ['train_dataloader.batch_size=4', 'default_hooks.checkpoint.by_epoch=False',
           'default_hooks.checkpoint.interval=3', 'default_hooks.checkpoint.max_keep_ckpts=-1',
-          'default_hooks.checkpoint.save_best=None']
+          'default_hooks.checkpoint.save_best=None', 'train_cfg.val_interval=100',
+          'train_dataloader.dataset.holdout.fraction=0.5']
 
 
 def snapshot(work):
@@ -302,7 +305,7 @@ WORK_DIR_CASES = {
             'cannot resume part-way through epoch 1 (after 12 samples per process)',
             'batch_size 4 -> 16', 'not a whole number of batches of 16']),
     'resume mid-epoch onto another dataset': (
-        'iter_3.pth', ['train_dataloader.dataset.holdout.fraction=0.5'], None, [
+        'iter_3.pth', ['train_dataloader.dataset.holdout.fraction=0.75'], None, [
             'cannot resume part-way through epoch 1', 'dataset_len']),
     'resume with a changed learning rate': (
         'auto', ['optim_wrapper.optimizer.lr=0.5'], None, [
@@ -344,24 +347,46 @@ def test_work_dir_fault_refused_and_work_dir_byte_identical(name, tmp_path, batc
         assert fragment in message, f'{name}: {fragment!r} not in {message!r}'
 
 
+def recording_config(path, out_file):
+    path.write_text(f"_base_ = [{osp.join(REPO_ROOT, CONFIG)!r}]\n"
+                    "custom_imports = dict(imports=['tests.fault_hooks'], "
+                    "allow_failed_imports=False)\n"
+                    "custom_hooks = [dict(type='RandomStateHook'), "
+                    f"dict(type='RecordSamplesHook', out_file={str(out_file)!r})]\n")
+    return str(path)
+
+
+def recorded(out_file):
+    import json
+    return [json.loads(line) for line in open(out_file)]
+
+
 def test_resume_mid_epoch_maps_a_batch_that_divides_the_position(tmp_path, batch4_run, capsys):
-    """24 samples trained at batch 4 (iter_6) are 3 batches of 8: the epoch continues at the
-    25th sample of the same shuffled order, and every sample of the epoch is trained once."""
+    """24 samples trained at batch 4 (iter_6) are 3 batches of 8: the run continues with
+    exactly the batches an uninterrupted batch-8 run trains from its 4th batch on (same
+    shuffled order, same samples), and every sample of the epoch is trained once."""
     import shutil
     data_root, trained = batch4_run
     work = tmp_path / 'work'
     shutil.copytree(trained, work)
+    opts = [*tiny_options(data_root, 1), *BATCH4, 'train_dataloader.batch_size=8']
     next_second()
-    load_tool('tools/train.py').main([CONFIG, '--work-dir', str(work), '--resume',
-                                      str(work / 'iter_6.pth'), '--cfg-options',
-                                      *tiny_options(data_root, 1), *BATCH4,
-                                      'train_dataloader.batch_size=8'])
+    load_tool('tools/train.py').main([
+        recording_config(tmp_path / 'rec.py', tmp_path / 'resumed.jsonl'), '--work-dir',
+        str(work), '--resume', str(work / 'iter_6.pth'), '--cfg-options', *opts])
     log = run_log(work, capsys)
     assert 'batch_size 4 -> 8' in log and 'resuming epoch 1 at batch 3 of' in log, log[-3000:]
-    pos = torch.load(work / 'iter_6.pth', map_location='cpu',
-                     weights_only=False)['meta']['resume_position']
-    n = pos['epoch_samples']
-    assert _iter_of(work) == 6 + -(-(n - 24) // 8)   # the rest of the epoch, in batches of 8
+    next_second()
+    load_tool('tools/train.py').main([
+        recording_config(tmp_path / 'ref.py', tmp_path / 'reference.jsonl'), '--work-dir',
+        str(tmp_path / 'reference'), '--cfg-options', *opts])
+    resumed, reference = recorded(tmp_path / 'resumed.jsonl'), recorded(tmp_path / 'reference.jsonl')
+    assert resumed == reference[3:]
+    before = torch.load(work / 'iter_6.pth', map_location='cpu', weights_only=False)
+    pos = before['meta']['resume_position']
+    seen_before = pos['samples']
+    epoch1 = [i for e, batch in resumed if e == 0 for i in batch]
+    assert len(epoch1) + seen_before == pos['epoch_samples'] == pos['dataset_len']
 
 
 def test_resume_epoch_end_onto_smaller_dataset_trains_the_next_epoch(tmp_path, batch4_run,
@@ -379,7 +404,7 @@ def test_resume_epoch_end_onto_smaller_dataset_trains_the_next_epoch(tmp_path, b
     load_tool('tools/train.py').main([CONFIG, '--work-dir', str(work), '--resume',
                                       '--cfg-options', *tiny_options(data_root, 2), *BATCH4,
                                       'train_dataloader.batch_size=16',
-                                      'train_dataloader.dataset.holdout.fraction=0.5'])
+                                      'train_dataloader.dataset.holdout.fraction=0.75'])
     log = run_log(work, capsys)
     assert 'mapped exactly onto dataset_len' in log and 'batch_size 4 -> 16' in log
     ckpt = torch.load(work / (work / 'last_checkpoint').read_text().strip(),
