@@ -66,6 +66,12 @@ def main(argv=None):
     if args.show_dir is not None:
         if args.show_max < 1:
             sys.exit(f'error: --show-max must be >= 1, got {args.show_max}')
+        if osp.exists(args.show_dir) and not osp.isdir(args.show_dir):
+            sys.exit(f'error: --show-dir {args.show_dir!r} is a file, not a folder')
+        try:   # before the test run, not after it
+            check_writable(osp.join(args.show_dir, 'probe.png'), '--show-dir picture')
+        except OSError as err:
+            sys.exit(f'error: {err}')
         cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [dict(
             type='LiftingVisualizationHook', out_dir=args.show_dir, max_samples=args.show_max)]
     check_data_or_exit(cfg, ('test_dataloader', ), args.config)
