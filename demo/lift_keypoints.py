@@ -167,7 +167,7 @@ def run_live(args, stdin=None, stdout=None) -> int:
                    latency_ms=round(1e3 * wall, 3), units=UNITS)
         if 'frame_id' in item:
             out['frame_id'] = item['frame_id']
-        stdout.write(json.dumps(out, separators=(',', ':')) + '\n')
+        stdout.write(json.dumps(out, separators=(',', ':'), allow_nan=False) + '\n')
         stdout.flush()
     if latencies:
         print(latency_line(np.asarray(latencies)), file=sys.stderr)
