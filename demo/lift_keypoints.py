@@ -95,7 +95,12 @@ def parse_args(argv=None):
 
 
 def _rounded(a: np.ndarray, digits: int = 5):
-    return np.round(np.asarray(a, dtype=np.float64), digits).tolist()
+    """Nested lists of rounded floats; NaN and infinite values become None (JSON ``null``),
+    so the file is strict JSON."""
+    a = np.round(np.asarray(a, dtype=np.float64), digits)
+    if np.isfinite(a).all():
+        return a.tolist()
+    return np.where(np.isfinite(a), a, None).tolist()
 
 
 def resolve_joint_set(args, seq) -> str:
@@ -162,7 +167,7 @@ def run_live(args, stdin=None, stdout=None) -> int:
                    latency_ms=round(1e3 * wall, 3), units=UNITS)
         if 'frame_id' in item:
             out['frame_id'] = item['frame_id']
-        stdout.write(json.dumps(out, separators=(',', ':')) + '\n')
+        stdout.write(json.dumps(out, separators=(',', ':'), allow_nan=False) + '\n')
         stdout.flush()
     if latencies:
         print(latency_line(np.asarray(latencies)), file=sys.stderr)
@@ -184,9 +189,7 @@ def main(argv=None) -> int:
     try:
         written = run(args, staged)
         animation = written.pop('_animation', None)
-        staged.commit()
-        if animation is not None:
-            animation.commit()
+        staged.commit()   # npz, json, png, gif, mp4: one set, all or none
     except BaseException as err:
         staged.abort()
         if animation is not None:
@@ -211,6 +214,18 @@ def run(args, staged) -> dict:
                                         draw_lifting)
     from tqdm import tqdm
 
+    from dualpose.keypoints import check_image_size
+    from dualpose.utils.fileio import check_writable
+    if args.image_size:
+        check_image_size(args.image_size, '--image-size')
+    stem = osp.splitext(osp.basename(args.input))[0]
+    out = {k: osp.join(args.out_dir, f'{stem}{suffix}') for k, suffix in (
+        ('npz', '_3d.npz'), ('json', '_3d.json'), ('png', '_frames.png'), ('gif', '.gif'),
+        ('mp4', '.mp4'))}
+    for key, path in out.items():   # before the long work: every output can be written
+        if key in ('gif', 'mp4') and args.no_anim:
+            continue
+        check_writable(path, f'--out-dir output ({key})')
     seq = read_keypoints(args.input, args.format, args.track_id)
     converter = build_converter(resolve_joint_set(args, seq))
     image_size = tuple(args.image_size) if args.image_size else seq.image_size
@@ -239,10 +254,6 @@ def run(args, staged) -> dict:
 
     meta = model.dataset_meta
     links, flip_pairs = meta['skeleton_links'], meta['flip_pairs']
-    stem = osp.splitext(osp.basename(args.input))[0]
-    out = {k: osp.join(args.out_dir, f'{stem}{suffix}') for k, suffix in (
-        ('npz', '_3d.npz'), ('json', '_3d.json'), ('png', '_frames.png'), ('gif', '.gif'),
-        ('mp4', '.mp4'))}
     os.makedirs(args.out_dir, exist_ok=True)
 
     arrays = dict(
@@ -265,7 +276,7 @@ def run(args, staged) -> dict:
         keypoints_2d=_rounded(result.keypoints_2d, 2), scores=_rounded(result.scores, 3),
         filled=result.filled.astype(int).tolist())
     with open(staged.path(out['json']), 'w') as f:
-        json.dump(record, f, separators=(',', ':'))
+        json.dump(record, f, separators=(',', ':'), allow_nan=False)
 
     import cv2
     picture = draw_lifting(links, flip_pairs, pred=result.keypoints_3d,
@@ -280,7 +291,8 @@ def run(args, staged) -> dict:
         step = max(1, math.ceil(num_frames / max(args.anim_max_frames, 1)))
         animator = SkeletonAnimator(result.keypoints_2d, result.keypoints_3d, links, flip_pairs,
                                     undetected=result.filled, title=osp.basename(args.input))
-        writer = AnimationWriter(out['gif'], out['mp4'], fps=min(args.fps / step, 50.0))
+        writer = AnimationWriter(out['gif'], out['mp4'], fps=min(args.fps / step, 50.0),
+                                 files=staged)
         made['_animation'] = writer
         try:
             for t in tqdm(range(0, num_frames, step), desc='drawing', unit='frame',

@@ -167,8 +167,11 @@ def step_seconds(cfg, batch_size: Optional[int] = None, repeats: int = 3,
 
 
 def last_checkpoint(work_dir: str) -> str:
+    """The checkpoint ``<work_dir>/last_checkpoint`` names (a path relative to the work dir;
+    older files hold an absolute one)."""
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
+        path = f.read().strip()
+    return path if osp.isabs(path) else osp.join(work_dir, path)
 
 
 def best_checkpoint(work_dir: str) -> str:

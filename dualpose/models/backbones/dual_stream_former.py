@@ -86,6 +86,9 @@ class DualStreamFormer(BaseModule):
             last ``window`` frames (itself included); the live caches keep that many frames.
             The causal configs set it to the training clip length.
     """
+    # the keys a dict-valued argument may hold (checked by dualpose.utils.config_check)
+    config_keys = {'arch': {'embed_dims': int, 'depth': int, 'num_heads': int,
+                            'mlp_ratio': float}}
     arch_zoo = {
         'xs': dict(embed_dims=64, depth=12),
         's': dict(embed_dims=64, depth=26),
