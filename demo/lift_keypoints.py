@@ -84,6 +84,9 @@ def parse_args(argv=None):
     p.add_argument('--online', action='store_true',
                    help='lift frame by frame with a causal model (dualpose.apis.LiftingStream) '
                         'and report the per-frame latency p50 / p99')
+    p.add_argument('--backend', choices=['torch', 'onnxruntime'], default='torch',
+                   help='--online and live input: run the per-frame pass in torch (default) or '
+                        'exported to ONNX Runtime (faster for one frame; needs onnxruntime)')
     p.add_argument('--tracks', type=int, default=1,
                    help="live input ('-'): people per line, lifted as one batch (default 1)")
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
@@ -114,12 +117,14 @@ def resolve_joint_set(args, seq) -> str:
     return joint_set
 
 
-def lift_online(model, keypoints, scores, image_size, converter, flip_test: bool):
+def lift_online(model, keypoints, scores, image_size, converter, flip_test: bool,
+                backend: str = 'torch'):
     """Lift (T, J, 2) keypoints one frame at a time; returns (T, J, 3) in normalised screen
     units and the per-frame latencies in ms (the push of each frame, model and checks)."""
     from dualpose.apis import LiftingStream
     from dualpose.utils.timer import time_call
-    stream = LiftingStream(model, image_size, flip_test=flip_test, converter=converter)
+    stream = LiftingStream(model, image_size, flip_test=flip_test, converter=converter,
+                           backend=backend)
     poses, latencies = [], []
     for t in range(len(keypoints)):
         wall, _ = time_call(lambda: poses.append(stream.push(keypoints[t], scores[t])))
@@ -146,7 +151,8 @@ def run_live(args, stdin=None, stdout=None) -> int:
                        cfg_options=args.cfg_options)
     converter = args.converter or args.joints
     stream = LiftingStream(model, args.image_size, num_tracks=args.tracks,
-                           flip_test=not args.no_flip, converter=converter)
+                           flip_test=not args.no_flip, converter=converter,
+                           backend=args.backend)
     latencies = []
     for number, line in enumerate(stdin, 1):
         if not line.strip():
@@ -249,7 +255,8 @@ def run(args, staged) -> dict:
                                progress=not args.no_progress)
     if args.online:  # the same result record, its poses lifted frame by frame
         result.keypoints_3d, latencies = lift_online(
-            model, seq.keypoints, seq.scores, image_size, converter, not args.no_flip)
+            model, seq.keypoints, seq.scores, image_size, converter, not args.no_flip,
+            args.backend)
         print(latency_line(latencies))
 
     meta = model.dataset_meta
