@@ -154,7 +154,8 @@ class LiftingStream:
             raise ValueError(f'LiftingStream.push: expected keypoints of shape '
                              f'{"(J, 2|3)" if self.num_tracks == 1 else "(P, J, 2|3)"} for '
                              f'{self.num_tracks} track(s), got {np.shape(keypoints)}')
-        xy, conf, _ = check_keypoints(kp, scores, where='LiftingStream.push',
+        xy, conf, _ = check_keypoints(kp, scores, self.image_size,
+                                      where='LiftingStream.push',
                                       frame_ids=[f'track {p}' for p in range(len(kp))])
         if self.converter is not None:
             xy, conf = self.converter(xy, conf)

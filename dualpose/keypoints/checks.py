@@ -48,8 +48,8 @@ def check_keypoints(keypoints, scores=None, image_size=None, where: str = 'keypo
 
     Returns:
         ``(xy (T, J, 2) float64, scores (T, J) float64, (w, h) or None)``: confidences
-        outside [0, 1] are clipped to it, with a warning that counts them; undetected joints (confidence 0) may have had any coordinates,
-        NaN included, and get 0.
+        outside [0, 1] are clipped to it, with a warning that counts them; undetected joints
+        (confidence 0) may have had any coordinates, NaN included, and get 0.
     Raises:
         ValueError, naming ``where``, the frame and the joint: a wrong shape, no frames, a
         non-finite confidence, a non-finite coordinate on a detected joint, an image side
