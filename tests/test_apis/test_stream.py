@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from dualpose.apis import LiftingStream, init_model, register_all_modules
-from dualpose.codecs import ScreenLiftingCodec
+from dualpose.codecs import ScreenLiftingCodec, flip_pose
 from dualpose.models.backbones.dual_stream_former import DualStreamFormer
 from tests.conftest import REPO_ROOT
 
@@ -232,3 +232,29 @@ def test_onnxruntime_backend_equals_the_torch_stream(causal_model, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ['step.onnx']  # no temporary left
     with pytest.raises(ValueError, match='backend must be one of'):
         LiftingStream(causal_model, (1000, 1000), backend='tensorrt')
+
+
+def test_whole_video_clips_score_a_causal_model_as_it_runs_live(tiny_h36m_file, causal_model):
+    """``whole_videos=True``: one clip per video; a causal forward over it equals live
+    lifting of its frames one by one."""
+    from dualpose.registry import DATASETS
+    from dualpose.utils.config import read_config
+    cfg = read_config(CAUSAL)
+    ds_cfg = dict(cfg.test_dataloader.dataset, ann_file=tiny_h36m_file, data_root='')
+    ds = DATASETS.build(ds_cfg)
+    assert ds_cfg['whole_videos'] and len(ds) == len(ds.videos)
+    sample = ds[0]
+    frames = sample['data_samples'].metainfo['frame_indices']
+    assert len(frames) == len(ds.videos[0]) and len(frames) != ds.seq_len
+    inputs = sample['inputs'][None].float()
+    flip = causal_model.dataset_meta['flip_indices']
+    with torch.no_grad():
+        whole = causal_model.predict_coords(inputs, flip, 0)[0]
+        state = causal_model.backbone.init_state()
+        x = torch.cat([inputs, flip_pose(inputs, flip)])
+        live = []
+        for t in range(inputs.shape[1]):
+            p = causal_model.head(causal_model.backbone.step(x[:, t:t + 1], state))
+            live.append((p[:1] + flip_pose(p[1:], flip)) / 2)
+        live = torch.cat(live, 1)[0]
+    np.testing.assert_allclose((live - live[:, :1]).numpy(), whole.numpy(), atol=1e-5)

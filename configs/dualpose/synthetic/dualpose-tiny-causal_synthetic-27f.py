@@ -5,3 +5,8 @@
 _base_ = ['./dualpose-tiny_synthetic-27f.py']
 
 model = dict(backbone=dict(causal=True, window={{_base_.seq_len}}))
+# scored as it runs live: one forward pass over each whole video equals lifting it frame by
+# frame, so every frame keeps the look-back it has live (27-frame windows would give the
+# first frames of each window almost none); clips differ in length, hence batch 1
+val_dataloader = dict(batch_size=1, dataset=dict(whole_videos=True))
+test_dataloader = dict(batch_size=1, dataset=dict(whole_videos=True))

@@ -88,12 +88,19 @@ class BaseClipDataset(BaseDataset, metaclass=ABCMeta):
     When the sampler yields :class:`~dualpose.datasets.samplers.SampleIndex` items, each
     sample's random augmentation draws from its own generator (``results['rng']``), seeded by
     (seed, epoch, index).
+
+    ``whole_videos=True`` makes each video one clip of its own length (``seq_len`` and
+    ``stride`` then only bound nothing; use ``batch_size=1``, the clips differ in length). With
+    a causal model (``DualStreamFormer(causal=True, window=W)``) a forward pass over a whole
+    video equals live lifting frame by frame, so this is how a live model is scored: every
+    frame with the look-back it has live, where windows would cut it at each window's start.
     """
 
     def __init__(self, ann_file: str, seq_len: int = 243, stride: Union[int, str, None] = None,
                  default_stride: Optional[int] = None, metainfo: Optional[Dict] = None,
                  data_root: str = '', pipeline: Sequence = (), test_mode: bool = False,
-                 holdout: Optional[Dict] = None, **kwargs):
+                 holdout: Optional[Dict] = None, whole_videos: bool = False, **kwargs):
+        self.whole_videos = bool(whole_videos)
         if isinstance(seq_len, bool) or not isinstance(seq_len, int):
             raise TypeError(f'seq_len must be an integer number of frames, got {seq_len!r}')
         if seq_len < 1:
@@ -149,6 +156,9 @@ class BaseClipDataset(BaseDataset, metaclass=ABCMeta):
         self.videos = self.split_holdout(self.select_videos(group_videos(self.arrays['source'])))
         data_list = []
         for vid, frames in enumerate(self.videos):
+            if self.whole_videos:
+                data_list.append(dict(video_index=vid, start=0, length=len(frames)))
+                continue
             if len(frames) < self.seq_len:
                 raise ValueError(
                     f"{self.ann_file!r}: video {self.arrays['source'][frames[0]]!r} has "
@@ -162,7 +172,8 @@ class BaseClipDataset(BaseDataset, metaclass=ABCMeta):
 
     def get_data_info(self, idx: int) -> dict:
         clip = self.data_list[idx]
-        frames = self.videos[clip['video_index']][clip['start']:clip['start'] + self.seq_len]
+        length = clip.get('length', self.seq_len)
+        frames = self.videos[clip['video_index']][clip['start']:clip['start'] + length]
         info = self.frame_info(frames)
         rng = sample_rng(idx)
         if rng is not None:
