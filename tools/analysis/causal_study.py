@@ -3,8 +3,9 @@
 Both arms are the embedded default's model trained with the same budget, data and seeds; the
 causal arm (``dualpose-tiny-causal_synthetic-27f``) looks at the last 27 frames only (no
 look-ahead), the other at the whole 27-frame window. Each run is scored once on the test split
-(S9, S11) with flip test, the causal arm by the same windowed test as the other, which scores
-every frame with its causal output (equal to live lifting's within 1e-5).
+(S9, S11) with flip test: the non-causal arm on 27-frame windows as usual, the causal arm on
+whole videos (its config's ``whole_videos=True``), which equals lifting them live frame by
+frame.
 
     python tools/analysis/causal_study.py [--seeds 0 1 2] [--budget small|default]
         [--work-dir work_dirs/causal_study] [--out docs/results/causal.json]
