@@ -1,6 +1,6 @@
 """Lift a 2D keypoint file (one person's video) to 3D; write the result and pictures of it.
 
-    python demo/lift_keypoints.py demo/samples/synthetic_walking_coco17.json --fps 50
+    .venv/bin/python demo/lift_keypoints.py demo/samples/synthetic_walking_coco17.json --fps 50
 
 Input: COCO keypoints (annotation file or detector results), MMPose predictions, AlphaPose
 results, or .npy/.npz (see ``dualpose/keypoints/readers.py``); COCO-17, Halpe-26 or H36M-17

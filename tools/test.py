@@ -1,6 +1,6 @@
 """Evaluate a checkpoint on a config's test split.
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--dump results.pkl]
+    .venv/bin/python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--dump results.pkl]
                          [--show-dir DIR [--show-max N]]
                          [--cfg-options key=value ...] [--launcher pytorch]
 

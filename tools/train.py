@@ -1,6 +1,6 @@
 """Train a model from a config with the mmengine Runner.
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+    .venv/bin/python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
                                  [--seed N] [--deterministic]
                                  [--cfg-options key=value ...] [--launcher pytorch|slurm]
 

@@ -1,6 +1,6 @@
 """Time the attention implementations on the spatial and temporal shapes of a config's model.
 
-    python tools/analysis/bench_attention.py CONFIG [--device cuda] [--batch-size 1]
+    .venv/bin/python tools/analysis/bench_attention.py CONFIG [--device cuda] [--batch-size 1]
         [--seq-len T] [--impls sdpa math fused] [--dtypes fp32 bf16] [--repeats 50]
         [--json out.json]
 

@@ -5,7 +5,7 @@ only; against the same fine-tuning from scratch (same iterations, same seed). Bo
 scored once on the test split. Writes ``results.md`` and ``results.json`` to the work dir and
 prints the table, plus the wall time of one pre-training vs one fine-tuning iteration.
 
-    python tools/analysis/low_label_study.py [--seeds 0 1 2] [--work-dir work_dirs/low_label]
+    .venv/bin/python tools/analysis/low_label_study.py [--seeds 0 1 2] [--work-dir work_dirs/low_label]
 """
 import argparse
 import os

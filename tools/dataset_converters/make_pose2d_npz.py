@@ -9,14 +9,14 @@ order for MPI-INF-3DHP; use the matching ``dataset_info`` for the dataset.
 Sources::
 
     # VideoPose3D 2D file (e.g. CPN detections), all subjects or some; scores 1
-    python tools/dataset_converters/make_pose2d_npz.py vp3d \\
+    .venv/bin/python tools/dataset_converters/make_pose2d_npz.py vp3d \\
         data/h36m_vp3d/data_2d_h36m_cpn_ft_h36m_dbb.npz data/extra/h36m_cpn_2d.npz \\
         --subjects S1 S5 S6 S7 S8
     # MotionBERT pickle: the detections and their confidences of one split
-    python tools/dataset_converters/make_pose2d_npz.py motionbert \\
+    .venv/bin/python tools/dataset_converters/make_pose2d_npz.py motionbert \\
         data/h36m/h36m_sh_conf_cam_source_final.pkl data/extra/h36m_sh_2d.npz --split train
     # MPI-INF-3DHP npz (P-STMO layout); scores 1
-    python tools/dataset_converters/make_pose2d_npz.py mpi \\
+    .venv/bin/python tools/dataset_converters/make_pose2d_npz.py mpi \\
         data/mpi_inf_3dhp/data_train_3dhp.npz data/extra/mpi_2d.npz --split train
 """
 import argparse
