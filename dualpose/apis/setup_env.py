@@ -74,6 +74,9 @@ def add_common_args(parser) -> None:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument('--verbose', action='store_true',
+                        help="print mmengine's environment, config and hook dumps on the console "
+                        '(by default they go to the log file only, after a short header)')
 
 
 def load_config(args):
@@ -85,6 +88,8 @@ def load_config(args):
     from dualpose.utils.compat import cpu_model_wrapper_cfg, init_cpu_distributed
     from dualpose.utils.config import read_config
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    if getattr(args, 'verbose', False):
+        os.environ['DUALPOSE_VERBOSE'] = '1'  # read by dualpose.engine.console
     cfg = read_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     if args.work_dir is not None:

@@ -81,7 +81,17 @@ class DualposeRunner(Runner):
                 self.logger.debug(change)  # the usual case: a config that lists its own hooks
             else:
                 self.logger.warning(change)
+        if not any(_hook_type(h) == 'ConsoleHeaderHook' for h in custom_hooks):
+            custom_hooks.append(dict(type='ConsoleHeaderHook'))  # the short console header
         super().register_hooks(default_hooks, custom_hooks)
+
+    def build_logger(self, *args, **kwargs):
+        """``Runner.build_logger`` with a quiet console (:mod:`dualpose.engine.console`): the
+        environment, config and hook dumps go to the log file only unless ``--verbose``."""
+        from .console import quiet_console
+        logger = super().build_logger(*args, **kwargs)
+        quiet_console(logger)
+        return logger
 
     def save_checkpoint(self, out_dir, filename, *args, **kwargs):
         local = is_local_path(out_dir) and kwargs.get('backend_args') is None \
