@@ -106,12 +106,19 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.source == 'vp3d':
-        arrays = from_vp3d(args.input, args.subjects)
-    elif args.source == 'motionbert':
-        arrays = from_motionbert(args.input, args.split)
-    else:
-        arrays = from_mpi(args.input, args.split)
+    if not osp.isfile(args.input):
+        sys.exit(f'error: input file {args.input!r} does not exist (layouts and where to get '
+                 'them: docs/datasets.md)')
+    try:
+        if args.source == 'vp3d':
+            arrays = from_vp3d(args.input, args.subjects)
+        elif args.source == 'motionbert':
+            arrays = from_motionbert(args.input, args.split)
+        else:
+            arrays = from_mpi(args.input, args.split)
+    except (KeyError, ValueError, TypeError, OSError) as err:  # a file of another layout
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        sys.exit(f'error: {args.input!r} as {args.source!r}: {message}')
     out = write(args.out, arrays)
     videos = len(set(arrays['video_id'].tolist()))
     print(f"wrote {len(arrays['keypoints'])} frames of {videos} videos "
