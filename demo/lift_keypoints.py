@@ -38,7 +38,7 @@ DEFAULT_CHECKPOINT = 'demo/checkpoints/dualpose-tiny_synthetic-27f.pth'
 def parse_args(argv=None):
     from mmengine.config import DictAction
 
-    from dualpose.keypoints import FORMATS, JOINT_SETS
+    from dualpose.keypoints import JOINT_SETS, available_formats
     p = argparse.ArgumentParser(description='Lift 2D keypoints of one person to 3D')
     p.add_argument('input', help='keypoint file (.json, .npy, .npz)')
     p.add_argument('--config', default=osp.join(REPO_ROOT, DEFAULT_CONFIG),
@@ -47,7 +47,7 @@ def parse_args(argv=None):
                    help=f'model weights (default: {DEFAULT_CHECKPOINT}, trained on the '
                         'SYNTHETIC data)')
     p.add_argument('--out-dir', default='work_dirs/demo', help='output folder')
-    p.add_argument('--format', default='auto', choices=('auto', ) + FORMATS,
+    p.add_argument('--format', default='auto', choices=('auto', ) + available_formats(),
                    help='input format (default: detected from the file)')
     p.add_argument('--joints', choices=sorted(JOINT_SETS), default=None,
                    help='joint set of the file (default: from the file or its joint count)')

@@ -111,5 +111,7 @@ FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['dualpose
 # joint-set converters of 2D keypoint files (e.g. COCO-17 -> H36M-17); mmengine has no root
 # registry of this kind, so this one has no parent
 KEYPOINT_CONVERTERS = Registry('keypoint converter', locations=['dualpose.keypoints'])
+# readers of 2D keypoint files, one per format (COCO, MMPose, AlphaPose, numpy); no parent
+KEYPOINT_READERS = Registry('keypoint reader', locations=['dualpose.keypoints'])
 # coordinate codecs (screen normalisation, root-relative, 2.5D factor <-> mm, flip); no parent
 KEYPOINT_CODECS = Registry('keypoint codec', locations=['dualpose.codecs'])

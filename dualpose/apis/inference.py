@@ -24,6 +24,7 @@ import torch
 from dualpose.codecs import ScreenLiftingCodec, normalized_to_mm, screen_to_pixels
 from dualpose.datasets.datasets.base import clip_starts
 from dualpose.engine.checkpoint import load_weights as engine_load_weights
+from dualpose.keypoints.checks import check_image_size, check_keypoints
 from dualpose.engine.checkpoint import read_checkpoint
 from dualpose.utils.config import window_length
 
@@ -256,39 +257,6 @@ class LiftingResult:
                                 self.root_index).astype(np.float32)
 
 
-def _check_inputs(keypoints, scores, image_size):
-    kpts = np.asarray(keypoints, dtype=np.float64)
-    if kpts.ndim != 3 or kpts.shape[-1] not in (2, 3):
-        raise ValueError(f'keypoints must have shape (T, J, 2) or (T, J, 3) (x, y[, '
-                         f'confidence]) in pixels, got {kpts.shape}')
-    if len(kpts) == 0:
-        raise ValueError('keypoints hold 0 frames')
-    if scores is None:
-        scores = kpts[..., 2] if kpts.shape[-1] == 3 else np.ones(kpts.shape[:2])
-    scores = np.asarray(scores, dtype=np.float64)
-    if scores.shape != kpts.shape[:2]:
-        raise ValueError(f'scores must have shape {kpts.shape[:2]} (T, J), got {scores.shape}')
-    if not np.isfinite(scores).all():
-        t, j = np.argwhere(~np.isfinite(scores))[0]
-        raise ValueError(f'confidence is NaN or infinite at frame {t}, joint {j}')
-    scores = np.clip(scores, 0.0, 1.0)
-    xy = kpts[..., :2]
-    bad = ~np.isfinite(xy).all(-1) & (scores > 0)
-    if bad.any():
-        t, j = np.argwhere(bad)[0]
-        raise ValueError(f'{int(bad.sum())} keypoints have NaN or infinite coordinates with '
-                         f'confidence > 0, the first at frame {t}, joint {j}; give undetected '
-                         'joints confidence 0')
-    xy = np.where(np.isfinite(xy), xy, 0.0)
-    try:
-        w, h = (float(v) for v in image_size)
-    except (TypeError, ValueError):
-        raise ValueError(f'image_size must be (width, height) in pixels, got {image_size!r}')
-    if not (w > 0 and h > 0 and np.isfinite(w) and np.isfinite(h)):
-        raise ValueError(f'image_size must be positive (width, height), got {image_size!r}')
-    return xy, scores, (w, h)
-
-
 def inference_lifting(model, keypoints, image_size: Sequence[float], scores=None,
                       converter: Union[None, str, Dict] = None, flip_test: bool = True,
                       seq_len: Optional[int] = None, stride: Optional[int] = None,
@@ -318,7 +286,8 @@ def inference_lifting(model, keypoints, image_size: Sequence[float], scores=None
         raise AttributeError('the model has no dataset_meta (skeleton, flips, root joint): '
                              'build it with dualpose.apis.init_model or set '
                              'model.dataset_meta = parse_metainfo(dataset_info)')
-    xy, conf, (w, h) = _check_inputs(keypoints, scores, image_size)
+    xy, conf, _ = check_keypoints(keypoints, scores)
+    w, h = check_image_size(image_size)
     if converter is not None:
         from dualpose.keypoints import build_converter
         xy, conf = build_converter(converter)(xy, conf)

@@ -3,10 +3,13 @@ conversion to the H36M-17 joint set the lifting models use."""
 from .converters import (COCO17_JOINTS, H36M_JOINTS, HALPE26_JOINTS, JOINT_SETS,
                          Coco17ToH36m, H36mToH36m, Halpe26ToH36m, JointSetConverter,
                          build_converter)
-from .readers import FORMATS, KeypointSequence, guess_joint_set, read_keypoints
+from .checks import check_image_size, check_keypoints
+from .readers import (FORMATS, KeypointReader, KeypointSequence, available_formats,
+                      guess_joint_set, read_keypoints)
 
 __all__ = [
     'COCO17_JOINTS', 'H36M_JOINTS', 'HALPE26_JOINTS', 'JOINT_SETS', 'Coco17ToH36m',
     'H36mToH36m', 'Halpe26ToH36m', 'JointSetConverter', 'build_converter', 'FORMATS',
-    'KeypointSequence', 'guess_joint_set', 'read_keypoints'
+    'KeypointSequence', 'guess_joint_set', 'read_keypoints', 'KeypointReader',
+    'available_formats', 'check_image_size', 'check_keypoints'
 ]

@@ -34,10 +34,14 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from dualpose.registry import KEYPOINT_READERS
+from .checks import check_keypoints
 from .converters import COCO17_JOINTS, HALPE26_JOINTS, H36M_JOINTS, JOINT_SETS
 
-__all__ = ['KeypointSequence', 'read_keypoints', 'FORMATS', 'guess_joint_set']
+__all__ = ['KeypointSequence', 'KeypointReader', 'read_keypoints', 'FORMATS', 'available_formats',
+           'guess_joint_set']
 
+# the built-in readers' names; available_formats() adds readers registered by users
 FORMATS = ('coco', 'mmpose', 'alphapose', 'numpy')
 # whole-body layouts whose first joints are a body layout in the same order
 _WHOLE_BODY = {133: (17, 'coco17'), 136: (26, 'halpe26')}
@@ -182,22 +186,8 @@ def _assemble(path: str, fmt: str, frames: List[Tuple[Any, List[_Instance]]],
 
 
 def _finish(path, fmt, xy, conf, ids, image_size, joint_set, people=()) -> KeypointSequence:
-    """Checks shared by all formats: finite values, NaN only where not detected."""
-    conf = np.asarray(conf, dtype=np.float64)
-    xy = np.asarray(xy, dtype=np.float64)
-    if np.isnan(conf).any():
-        t, j = np.argwhere(np.isnan(conf))[0]
-        _fail(path, f'confidence is NaN at frame {t} ({ids[t]!r}), joint {j}')
-    conf = np.clip(conf, 0.0, 1.0)
-    bad = ~np.isfinite(xy).all(-1) & (conf > 0)
-    if bad.any():
-        t, j = np.argwhere(bad)[0]
-        _fail(path, f'{int(bad.sum())} keypoints with NaN or infinite coordinates and '
-                    f'confidence > 0, the first at frame {t} ({ids[t]!r}), joint {j}; mark '
-                    'undetected joints with confidence 0 instead')
-    xy = np.where(np.isfinite(xy), xy, 0.0)
-    if image_size is not None:
-        image_size = tuple(float(v) for v in image_size)
+    """The checks shared by all formats (:func:`~dualpose.keypoints.checks.check_keypoints`)."""
+    xy, conf, image_size = check_keypoints(xy, conf, image_size, where=path, frame_ids=ids)
     return KeypointSequence(xy.astype(np.float32), conf.astype(np.float32), list(ids),
                             image_size, joint_set, fmt, path, list(people))
 
@@ -385,6 +375,98 @@ def _read_numpy(path: str, track_id):
                    joint_set or guess_joint_set(kpts.shape[1], 'numpy'), [1] * len(kpts))
 
 
+# ------------------------------------------------------------------------------- registry
+class KeypointReader:
+    """A reader of one keypoint file format, registered in ``KEYPOINT_READERS`` under its
+    format name (``read_keypoints(path, fmt=name)``).
+
+    A reader of JSON files implements :meth:`sniff` (does this parsed JSON look like my
+    format? used by ``fmt='auto'``) and :meth:`parse`; a reader of another kind of file lists
+    its ``suffixes`` (picked by ``fmt='auto'`` from the file's ending), sets ``json = False``
+    and reads the path itself in :meth:`parse` (``data`` is None).
+    """
+    json = True
+    suffixes: Tuple[str, ...] = ('.json', )
+
+    def sniff(self, data) -> bool:
+        return False
+
+    def parse(self, path: str, data, track_id: Optional[int]) -> KeypointSequence:
+        raise NotImplementedError
+
+
+@KEYPOINT_READERS.register_module(name='coco')
+class CocoReader(KeypointReader):
+    """COCO keypoints: an annotation file, or a detector's result list."""
+
+    def sniff(self, data) -> bool:
+        if isinstance(data, dict):
+            return 'annotations' in data and 'instance_info' not in data
+        first = data[0] if isinstance(data, list) and data else None
+        return (isinstance(first, dict) and 'keypoints' in first and 'image_id' in first
+                and not _alphapose_like(data) and 'instances' not in first
+                and 'keypoint_scores' not in first)
+
+    def parse(self, path, data, track_id):
+        if not isinstance(data, (list, dict)):
+            _fail(path, f'is not COCO keypoints: got {_describe(data)}')
+        return _read_coco(path, data, track_id)
+
+
+@KEYPOINT_READERS.register_module(name='mmpose')
+class MMPoseReader(KeypointReader):
+    """MMPose 1.x predictions (``--save-predictions``, the inferencer's list)."""
+
+    def sniff(self, data) -> bool:
+        if isinstance(data, dict):
+            return 'instance_info' in data
+        first = data[0] if isinstance(data, list) and data else None
+        return isinstance(first, dict) and (
+            'instances' in first or 'keypoint_scores' in first
+            or ('keypoints' in first and 'image_id' not in first))
+
+    def parse(self, path, data, track_id):
+        return _read_mmpose(path, data, track_id)
+
+
+@KEYPOINT_READERS.register_module(name='alphapose')
+class AlphaPoseReader(KeypointReader):
+    """AlphaPose results (``image_id`` file names, ``idx`` track ids, ``box``)."""
+
+    def sniff(self, data) -> bool:
+        first = data[0] if isinstance(data, list) and data else None
+        return (isinstance(first, dict) and 'keypoints' in first and 'image_id' in first
+                and 'instances' not in first and 'keypoint_scores' not in first
+                and _alphapose_like(data))
+
+    def parse(self, path, data, track_id):
+        return _read_alphapose(path, data, track_id)
+
+
+@KEYPOINT_READERS.register_module(name='numpy')
+class NumpyReader(KeypointReader):
+    """``.npy`` (T, J, 2|3) or ``.npz`` with ``keypoints`` and optional arrays."""
+    json = False
+    suffixes = ('.npy', '.npz')
+
+    def parse(self, path, data, track_id):
+        return _read_numpy(path, track_id)
+
+
+def _alphapose_like(data: list) -> bool:
+    return any(isinstance(r, dict) and ('idx' in r or 'box' in r
+                                        or isinstance(r.get('image_id'), str)) for r in data)
+
+
+def available_formats() -> Tuple[str, ...]:
+    """The registered formats: the built-in :data:`FORMATS` and any a project added."""
+    return tuple(KEYPOINT_READERS.module_dict)
+
+
+def _reader(fmt: str) -> KeypointReader:
+    return KEYPOINT_READERS.get(fmt)()
+
+
 # ------------------------------------------------------------------------------- entry point
 def _describe(value) -> str:
     if isinstance(value, dict):
@@ -395,11 +477,13 @@ def _describe(value) -> str:
 
 
 def _detect_json_format(path: str, data) -> str:
+    """The registered JSON reader whose ``sniff`` accepts ``data``; else an error saying what
+    the file holds and what was expected."""
+    for name in available_formats():
+        reader = _reader(name)
+        if reader.json and reader.sniff(data):
+            return name
     if isinstance(data, dict):
-        if 'instance_info' in data:
-            return 'mmpose'
-        if 'annotations' in data:
-            return 'coco'
         _fail(path, f'is not keypoint results: expected a COCO annotation file ("images", '
                     f'"annotations"), MMPose predictions ("instance_info"), or a list of '
                     f'COCO/AlphaPose detections; got {_describe(data)}')
@@ -407,18 +491,7 @@ def _detect_json_format(path: str, data) -> str:
         _fail(path, f'is not keypoint results: got {_describe(data)}')
     if not data:
         _fail(path, 'holds an empty list: no keypoint detections')
-    first = data[0]
-    if isinstance(first, dict):
-        if 'instances' in first or 'keypoint_scores' in first:
-            return 'mmpose'
-        if 'keypoints' in first and 'image_id' in first:
-            alpha = any(isinstance(r, dict) and ('idx' in r or 'box' in r
-                                                 or isinstance(r.get('image_id'), str))
-                        for r in data)
-            return 'alphapose' if alpha else 'coco'
-        if 'keypoints' in first:
-            return 'mmpose'
-    _fail(path, f'is not keypoint results: the first entry is {_describe(first)}; expected '
+    _fail(path, f'is not keypoint results: the first entry is {_describe(data[0])}; expected '
                 'COCO/AlphaPose detections ("image_id", "keypoints") or MMPose predictions '
                 '("frame_id", "instances")')
 
@@ -428,8 +501,9 @@ def read_keypoints(path: str, fmt: str = 'auto',
     """Read one person's 2D keypoint sequence from ``path``.
 
     Args:
-        path: a ``.json`` (COCO, MMPose, AlphaPose), ``.npy`` or ``.npz`` file.
-        fmt: ``'auto'`` or one of :data:`FORMATS`.
+        path: a ``.json`` (COCO, MMPose, AlphaPose), ``.npy`` or ``.npz`` file, or a file a
+            registered reader takes.
+        fmt: ``'auto'`` or a registered format (:func:`available_formats`).
         track_id: the person to follow when the file has track ids; default: per frame the
             person with the highest score.
 
@@ -439,15 +513,21 @@ def read_keypoints(path: str, fmt: str = 'auto',
             NaN coordinates on detected joints... The message names the file and what was
             wrong.
     """
-    if fmt != 'auto' and fmt not in FORMATS:
-        raise ValueError(f'unknown keypoint format {fmt!r}; choose "auto" or one of {FORMATS}')
+    formats = available_formats()
+    if fmt != 'auto' and fmt not in formats:
+        raise ValueError(f'unknown keypoint format {fmt!r}; choose "auto" or one of {formats}')
     if not osp.isfile(path):
         raise FileNotFoundError(f'keypoint file {path!r} does not exist')
     if osp.getsize(path) == 0:
         _fail(path, 'the file is empty')
     ext = osp.splitext(path)[1].lower()
-    if fmt == 'numpy' or (fmt == 'auto' and ext in ('.npy', '.npz')):
-        return _read_numpy(path, track_id)
+    if fmt == 'auto':
+        by_suffix = [n for n in formats if not _reader(n).json and ext in _reader(n).suffixes]
+        if by_suffix:
+            fmt = by_suffix[0]
+    reader = None if fmt == 'auto' else _reader(fmt)
+    if reader is not None and not reader.json:
+        return reader.parse(path, None, track_id)
     try:
         with open(path, 'r', encoding='utf-8') as f:
             data = json.load(f)
@@ -455,14 +535,6 @@ def read_keypoints(path: str, fmt: str = 'auto',
         _fail(path, f'is not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})')
     except UnicodeDecodeError:
         _fail(path, 'is not a text (JSON) file; use .npy/.npz for arrays')
-    if fmt == 'auto':
-        fmt = _detect_json_format(path, data)
-    if fmt == 'coco':
-        if not isinstance(data, (list, dict)):
-            _fail(path, f'is not COCO keypoints: got {_describe(data)}')
-        return _read_coco(path, data, track_id)
-    if fmt == 'mmpose':
-        return _read_mmpose(path, data, track_id)
-    if fmt == 'alphapose':
-        return _read_alphapose(path, data, track_id)
-    _fail(path, f'format {fmt!r} cannot be read from a JSON file')
+    if reader is None:
+        reader = _reader(_detect_json_format(path, data))
+    return reader.parse(path, data, track_id)

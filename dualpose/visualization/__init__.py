@@ -2,11 +2,13 @@
 hook that draws results during test, validation and training."""
 from .local_visualizer import (AnimationWriter, PoseLiftingVisualizer, SkeletonAnimator,
                                default_frames, draw_lifting, write_image)
-from .skeleton_plot import draw_pose_2d, draw_pose_3d, render_clip, render_figure
+from .skeleton_plot import (draw_pose_2d, draw_pose_3d, figure_to_array, render_clip,
+                            render_figure)
 from .vis_hook import LiftingVisualizationHook
 
 __all__ = [
-    'draw_pose_2d', 'draw_pose_3d', 'render_clip', 'render_figure', 'AnimationWriter',
+    'draw_pose_2d', 'draw_pose_3d', 'render_clip', 'render_figure', 'figure_to_array',
+    'AnimationWriter',
     'PoseLiftingVisualizer', 'SkeletonAnimator', 'default_frames', 'draw_lifting',
     'write_image', 'LiftingVisualizationHook'
 ]

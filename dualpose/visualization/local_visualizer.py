@@ -12,7 +12,7 @@ from mmengine.visualization import Visualizer
 
 from dualpose.registry import VISUALIZERS
 from dualpose.utils.fileio import StagedFiles, atomic_path
-from .skeleton_plot import draw_pose_2d, draw_pose_3d
+from .skeleton_plot import draw_pose_2d, draw_pose_3d, figure_to_array
 
 __all__ = ['PoseLiftingVisualizer', 'draw_lifting', 'SkeletonAnimator', 'write_image',
            'AnimationWriter', 'default_frames']
@@ -25,11 +25,6 @@ def _figure(width_in: float, height_in: float, dpi: int):
     fig = Figure(figsize=(width_in, height_in), dpi=dpi)
     FigureCanvasAgg(fig)
     return fig
-
-
-def _rasterise(fig) -> np.ndarray:
-    fig.canvas.draw()
-    return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
 
 
 def _as_numpy(value) -> Optional[np.ndarray]:
@@ -95,7 +90,7 @@ def draw_lifting(links, flip_pairs=(), pred=None, gt=None, inputs_2d=None,
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    return _rasterise(fig)
+    return figure_to_array(fig)
 
 
 @VISUALIZERS.register_module()
@@ -237,7 +232,7 @@ class SkeletonAnimator:
         for line, (a, b) in zip(self.lines_3d, self.links):
             line.set_data_3d(xs[[a, b]], ys[[a, b]], zs[[a, b]])
         self.caption.set_text(f'{self.title}  frame {t}' if self.title else f'frame {t}')
-        return _rasterise(self.fig)
+        return figure_to_array(self.fig)
 
 
 # ------------------------------------------------------------------------------- writers

@@ -56,11 +56,17 @@ def draw_pose_3d(ax, pose: np.ndarray, links, flip_pairs=(), title: str = '',
     ax.set_title(title, fontsize=9)
 
 
+def figure_to_array(fig) -> np.ndarray:
+    """Rasterise a matplotlib figure (Agg canvas) to an (H, W, 3) uint8 RGB array, the one
+    figure-to-array of the package (mmengine's ``img_from_canvas``); the figure stays open."""
+    from mmengine.visualization.utils import img_from_canvas
+    return np.ascontiguousarray(img_from_canvas(fig.canvas))
+
+
 def render_figure(fig) -> np.ndarray:
-    """Rasterise a matplotlib figure to an (H, W, 3) uint8 RGB array and close it."""
+    """:func:`figure_to_array`, then close the figure."""
     import matplotlib.pyplot as plt
-    fig.canvas.draw()
-    img = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    img = figure_to_array(fig)
     plt.close(fig)
     return img
 

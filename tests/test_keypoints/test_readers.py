@@ -189,3 +189,49 @@ def test_mixed_joint_counts_and_missing_keys(tmp_path):
         read_keypoints(str(tmp_path / 'multi.npy'))
     with pytest.raises(FileNotFoundError, match='absent.json'):
         read_keypoints(str(tmp_path / 'absent.json'))
+
+
+def test_a_project_registers_a_reader_for_its_own_format(tmp_path):
+    """Readers sit behind KEYPOINT_READERS like the converters: a new format is a registered
+    class, picked by name or, with fmt='auto', by the file's ending (or a JSON sniff)."""
+    from dualpose.keypoints import KeypointReader, available_formats
+    from dualpose.keypoints.readers import _finish
+    from dualpose.registry import KEYPOINT_READERS
+
+    class CsvReader(KeypointReader):  # one row per frame: x0, y0, c0, x1, y1, c1, ...
+        json = False
+        suffixes = ('.csv', )
+
+        def parse(self, path, data, track_id):
+            rows = np.loadtxt(path, delimiter=',', ndmin=2).reshape(-1, 17, 3)
+            return _finish(path, 'csv', rows[..., :2], rows[..., 2], list(range(len(rows))),
+                           None, 'h36m')
+
+    class TaggedJsonReader(KeypointReader):
+        def sniff(self, data):
+            return isinstance(data, dict) and data.get('producer') == 'my-tracker'
+
+        def parse(self, path, data, track_id):
+            k = np.asarray(data['frames'], dtype=np.float64)
+            return _finish(path, 'tagged', k[..., :2], k[..., 2], list(range(len(k))),
+                           data['size'], None)
+
+    KEYPOINT_READERS.register_module(name='csv', module=CsvReader)
+    KEYPOINT_READERS.register_module(name='tagged', module=TaggedJsonReader)
+    try:
+        assert {'csv', 'tagged', 'coco', 'numpy'} <= set(available_formats())
+        rows = np.random.default_rng(0).uniform(1, 100, (4, 17 * 3))
+        rows[:, 2::3] = 0.5
+        np.savetxt(tmp_path / 'a.csv', rows, delimiter=',')
+        seq = read_keypoints(str(tmp_path / 'a.csv'))
+        assert seq.source_format == 'csv' and seq.keypoints.shape == (4, 17, 2)
+        np.testing.assert_allclose(seq.keypoints[2, 5], rows[2, 15:17], rtol=1e-6)
+        frames = np.full((3, 17, 3), 0.9)
+        (tmp_path / 'b.json').write_text(json.dumps(
+            dict(producer='my-tracker', size=[64, 48], frames=frames.tolist())))
+        seq = read_keypoints(str(tmp_path / 'b.json'))
+        assert seq.source_format == 'tagged' and seq.image_size == (64.0, 48.0)
+    finally:
+        KEYPOINT_READERS.module_dict.pop('csv')
+        KEYPOINT_READERS.module_dict.pop('tagged')
+    assert 'csv' not in available_formats()

@@ -33,30 +33,47 @@ def test_plan_covers_every_study_with_the_settings_it_names(mode, depth):
         n = ablation.param_count(plan[arm]['config'], plan[arm]['options'])
         assert abs(n - dual) / dual < 0.12, (arm, n, dual)
 
-    # the other supervised arms differ from the dual-stream arm in exactly one setting
-    def diff(arm, ref='dual'):
-        return sorted(set(plan[arm]['options']) - set(plan[ref]['options']))
-    assert diff('mean') == ['model.backbone.fusion.type=MeanFusion']
-    assert diff('knn') == ['model.backbone.gcn_stream.temporal_graph=knn']
-    assert diff('tpos') == ['model.backbone.temporal_pos_embed=True']
+    # every arm is a config file that differs from its study's reference arm in exactly one
+    # model setting; the budget's options are the same for every arm of a study
+    def flat(d, prefix=''):
+        out = {}
+        for k, v in d.items():
+            if isinstance(v, dict):
+                out.update(flat(v, f'{prefix}{k}.'))
+            else:
+                out[f'{prefix}{k}'] = repr(v)
+        return out
+
+    def diff(arm, ref, pretrain=False):
+        a, b = (plan[x]['pretrain'] if pretrain else plan[x] for x in (arm, ref))
+        fa, fb = (flat(sr.config_with(p['config'], p['options']).model.to_dict())
+                  for p in (a, b))
+        return sorted(f'{k}={fa.get(k)}' for k in set(fa) | set(fb) if fa.get(k) != fb.get(k))
+
+    for arm in ('mean', 'knn', 'tpos'):
+        assert plan[arm]['options'] == plan['dual']['options'], arm
+        assert plan[arm]['config'].startswith(ablation.ARMS_DIR), arm
+    assert diff('mean', 'dual') == ["backbone.fusion.type='MeanFusion'"]
+    assert diff('knn', 'dual') == ["backbone.gcn_stream.temporal_graph='knn'"]
+    assert diff('tpos', 'dual') == ['backbone.temporal_pos_embed=True']
 
     # low-label: same fine-tuning budget everywhere; pre-training settings differ in one
-    # option each; top-K is half (default) or a quarter of the depth
+    # setting each; top-K is half (default) or a quarter of the depth
     ft = plan['scratch']['options']
     assert plan['scratch']['pretrain'] is None
     base = plan['crl']['pretrain']['options']
+    assert plan['crl']['pretrain']['config'] == ablation.PRETRAIN
     depth_option = f'model.backbone.arch.depth={depth}'
     assert depth_option in ft and depth_option in base
     assert f'model.target_generator.top_k={depth // 2}' in base
-    expected = {'crl-mask0.6': 'model.masking.ratio=0.6', 'crl-mask0.8': 'model.masking.ratio=0.8',
-                'crl-m1': 'model.masking.num_masks=1', 'crl-token': 'model.masking.mode=token',
-                'crl-frozen': 'model.teacher.frozen=True', 'crl-noise0.1': 'model.masking.noise_std=0.1',
-                'crl-topk-quarter': f'model.target_generator.top_k={depth // 4}'}
-    for arm, option in expected.items():
-        assert plan[arm]['options'] == ft
-        pre = plan[arm]['pretrain']['options']
-        assert sorted(set(pre) - set(base)) == [option], arm
-        cfg = sr.config_with(ablation.PRETRAIN, pre)
+    expected = {'crl-mask0.6': 'masking.ratio=0.6', 'crl-mask0.8': 'masking.ratio=0.8',
+                'crl-m1': 'masking.num_masks=1', 'crl-token': "masking.mode='token'",
+                'crl-frozen': 'teacher.frozen=True', 'crl-noise0.1': 'masking.noise_std=0.1',
+                'crl-topk-quarter': f'target_generator.top_k={depth // 4}'}
+    for arm, setting in expected.items():
+        assert plan[arm]['options'] == ft and plan[arm]['config'] == plan['crl']['config']
+        assert diff(arm, 'crl', pretrain=True) == [setting], arm
+        cfg = sr.config_with(plan[arm]['pretrain']['config'], plan[arm]['pretrain']['options'])
         assert cfg.model.backbone.arch.depth == depth
 
 

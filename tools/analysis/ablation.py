@@ -40,6 +40,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import study_runs as sr  # noqa: E402
 
+from dualpose.utils.table import format_table  # noqa: E402
+
 SYN = 'configs/dualpose/synthetic/'
 SUPERVISED = SYN + 'dualpose-tiny_synthetic-27f.py'
 SCRATCH_S1 = SYN + 'dualpose-tiny_synthetic-s1-27f.py'
@@ -84,27 +86,29 @@ MODES = {
     ),
 }
 
+# Every arm is a config file; the budget (model size, epochs, clips) is laid over it as
+# options, the same for every arm of a study.
+ARMS_DIR = SYN + 'ablations/'
 # Pre-training settings: the default is the paper's (P 0.7, M 3, K = half the depth, Gaussian
-# noise, EMA teacher); each variant changes one of them.
+# noise, EMA teacher); each variant's config changes one of them.
 PRETRAINS = {
-    'crl': [],
-    'mask0.6': ['model.masking.ratio=0.6'],
-    'mask0.8': ['model.masking.ratio=0.8'],
-    'm1': ['model.masking.num_masks=1'],
-    'topk-quarter': [],  # K = depth // 4 instead of depth // 2 (pretrain_options)
-    'token': ['model.masking.mode=token'],
-    'frozen': ['model.teacher.frozen=True'],
-    'noise0.1': ['model.masking.noise_std=0.1'],
+    'crl': PRETRAIN,
+    **{key: f'{ARMS_DIR}dualpose-tiny-crl-pretrain-{name}_synthetic-27f.py' for key, name in (
+        ('mask0.6', 'mask0.6'), ('mask0.8', 'mask0.8'), ('m1', 'm1'),
+        ('topk-quarter', 'topk-quarter'), ('token', 'token'), ('frozen', 'frozen-teacher'),
+        ('noise0.1', 'noise0.1'))},
 }
+# K = depth // TOP_K_FRACTION of the budget's depth (the configs hold it for their own depth)
+TOP_K_FRACTION = {'topk-quarter': 4}
 
-# Supervised arms (all training subjects), as options on SUPERVISED.
+# Supervised arms (all training subjects).
 SUPERVISED_ARMS = {
-    'dual': [],
-    'transformer': ['model.backbone.streams=(transformer,)'],
-    'gcn': ['model.backbone.streams=(gcn,)'],
-    'mean': ['model.backbone.fusion.type=MeanFusion'],
-    'knn': ['model.backbone.gcn_stream.temporal_graph=knn'],
-    'tpos': ['model.backbone.temporal_pos_embed=True'],
+    'dual': SUPERVISED,
+    'transformer': SYN + 'dualpose-tiny-transformer-only_synthetic-27f.py',
+    'gcn': SYN + 'dualpose-tiny-gcn-only_synthetic-27f.py',
+    'mean': ARMS_DIR + 'dualpose-tiny-mean-fusion_synthetic-27f.py',
+    'knn': ARMS_DIR + 'dualpose-tiny-knn-graph_synthetic-27f.py',
+    'tpos': ARMS_DIR + 'dualpose-tiny-temporal-pos_synthetic-27f.py',
 }
 # single-stream arms get the depth whose parameter count is closest to the dual-stream model's
 MATCH_PARAMS = ('transformer', 'gcn')
@@ -164,15 +168,15 @@ def size_options(size: dict, head: bool = True) -> List[str]:
 
 
 def pretrain_options(mode: dict, key: str) -> List[str]:
-    """Options on PRETRAIN for the pre-training setting ``key``."""
+    """The budget's options on the pre-training setting ``key``'s config."""
     size = mode['low_label']
     pre = mode['pretrain']
     depth = size['depth']
     base = size_options(dict(size, epochs=pre['epochs'], stride=pre['stride'],
                              batch_size=pre['batch_size']), head=False)
-    top_k = max(depth // 4 if key == 'topk-quarter' else depth // 2, 1)
-    base += [f'model.target_generator.top_k={top_k}', f'model.teacher.tau_iters={pre["tau_iters"]}']
-    return base + PRETRAINS[key]
+    top_k = max(depth // TOP_K_FRACTION.get(key, 2), 1)
+    return base + [f'model.target_generator.top_k={top_k}',
+                   f'model.teacher.tau_iters={pre["tau_iters"]}']
 
 
 def param_count(config: str, options: Sequence[str]) -> int:
@@ -181,10 +185,10 @@ def param_count(config: str, options: Sequence[str]) -> int:
     return sum(p.numel() for p in build_model(sr.config_with(config, options)).parameters())
 
 
-def matched_depth(options: Sequence[str], target: int) -> int:
-    """The depth whose model (``options`` + that depth) has the parameter count closest to
-    ``target``. Parameters grow linearly with depth: two models tell the line."""
-    one, two = (param_count(SUPERVISED, [*options, f'model.backbone.arch.depth={d}'])
+def matched_depth(config: str, options: Sequence[str], target: int) -> int:
+    """The depth whose model (``config`` with ``options`` + that depth) has the parameter count
+    closest to ``target``. Parameters grow linearly with depth: two models tell the line."""
+    one, two = (param_count(config, [*options, f'model.backbone.arch.depth={d}'])
                 for d in (1, 2))
     return max(1, round((target - (2 * one - two)) / (two - one)))
 
@@ -196,7 +200,8 @@ def arms_of(studies: Sequence[str]) -> List[str]:
 
 def build_plan(mode_name: str, arms: Sequence[str], extra: Sequence[str] = (),
                pretrain_extra: Sequence[str] = ()) -> Dict[str, dict]:
-    """arm -> dict(config, options, pretrain): ``pretrain`` is None or dict(key, options).
+    """arm -> dict(config, options, pretrain): ``pretrain`` is None or dict(key, config,
+    options).
     ``extra`` / ``pretrain_extra`` are appended to the options of every (pre-)training run."""
     mode = MODES[mode_name]
     sup = size_options(mode['supervised'])
@@ -206,10 +211,10 @@ def build_plan(mode_name: str, arms: Sequence[str], extra: Sequence[str] = (),
     for arm in arms:
         pretrain = None
         if arm in SUPERVISED_ARMS:
-            config, opts = SUPERVISED, sup + SUPERVISED_ARMS[arm]
+            config, opts = SUPERVISED_ARMS[arm], list(sup)
             if arm in MATCH_PARAMS:
                 target = target or param_count(SUPERVISED, [*sup, *extra])
-                depth = matched_depth([*opts, *extra], target)
+                depth = matched_depth(config, [*opts, *extra], target)
                 opts = [o for o in opts if not o.startswith('model.backbone.arch.depth=')]
                 opts.append(f'model.backbone.arch.depth={depth}')
         elif arm == 'scratch':
@@ -217,7 +222,8 @@ def build_plan(mode_name: str, arms: Sequence[str], extra: Sequence[str] = (),
         elif arm == 'crl' or arm.startswith('crl-') and arm[4:] in PRETRAINS:
             key = 'crl' if arm == 'crl' else arm[4:]
             config, opts = FINETUNE_S1, list(low)
-            pretrain = dict(key=key, options=pretrain_options(mode, key) + list(pretrain_extra))
+            pretrain = dict(key=key, config=PRETRAINS[key],
+                            options=pretrain_options(mode, key) + list(pretrain_extra))
         else:
             raise KeyError(f'unknown arm {arm!r}')
         plan[arm] = dict(config=config, options=opts + list(extra), pretrain=pretrain)
@@ -228,18 +234,18 @@ def build_plan(mode_name: str, arms: Sequence[str], extra: Sequence[str] = (),
 def run_pretrain(work: str, pretrain: dict, seed: int, log) -> dict:
     """Pre-train the setting ``pretrain`` (key, options) with ``seed``, or reuse the
     checkpoint of an earlier identical run; returns its record."""
-    key, options = pretrain['key'], list(pretrain['options'])
-    spec = dict(config=PRETRAIN, options=options, seed=seed)
+    key, config, options = pretrain['key'], pretrain['config'], list(pretrain['options'])
+    spec = dict(config=config, options=options, seed=seed)
     path = osp.join(work, 'runs', f'pretrain-{key}_s{seed}.json')
     done = sr.read_json(path)
     if done and done.get('spec') == spec and osp.isfile(osp.join(work, done['checkpoint'])):
         return done
     run_dir = osp.join(work, 'pretrain', f'{key}_s{seed}')
     shutil.rmtree(run_dir, ignore_errors=True)
-    secs = sr.train(PRETRAIN, run_dir, options, seed)
+    secs = sr.train(config, run_dir, options, seed)
     record = dict(spec=spec, seconds=secs,
                   checkpoint=osp.relpath(sr.last_checkpoint(run_dir), work),
-                  command=sr.command_line('train.py', [PRETRAIN, '--seed', str(seed),
+                  command=sr.command_line('train.py', [config, '--seed', str(seed),
                                                        '--cfg-options', *options]))
     sr.write_json(path, record)
     log(f'  pre-trained {key} seed {seed}: {secs:.0f} s')
@@ -316,7 +322,7 @@ def estimate(plan: Dict[str, dict], seeds: Sequence[int], log, overhead: float =
         secs = seconds(sr.config_with(p['config'], p['options']))
         if p['pretrain'] and p['pretrain']['key'] not in pretrained:
             pretrained.add(p['pretrain']['key'])
-            secs += seconds(sr.config_with(PRETRAIN, p['pretrain']['options']))
+            secs += seconds(sr.config_with(p['pretrain']['config'], p['pretrain']['options']))
         log(f'{arm}: about {secs / 60:.1f} min per seed')
         total += secs
     return total * len(seeds)
@@ -368,27 +374,25 @@ def verdict(summary: Dict[str, dict], study: str) -> str:
 
 
 def markdown_table(summary: Dict[str, dict], studies: Sequence[str] = tuple(STUDIES)) -> str:
-    head = ('| study | arm | params | ' + ' | '.join(f'{sr.metric_name(k)} (mm)'
-                                                  for k in sr.METRICS)
-            + ' | Δ MPJPE vs paper\'s | seeds |')
-    lines = [head, '|' + '---|' * (len(sr.METRICS) + 5)]
+    header = (['study', 'arm', 'params'] + [f'{sr.metric_name(k)} (mm)' for k in sr.METRICS]
+              + ["Δ MPJPE vs paper's", 'seeds'])
+    rows = []
     for study in studies:
-        _, _, rows, paper = STUDIES[study]
-        for i, (arm, label) in enumerate(rows):
+        _, _, arms, paper = STUDIES[study]
+        for i, (arm, label) in enumerate(arms):
             s = summary.get(arm)
             name = f'**{study}** ({verdict(summary, study)})' if i == 0 else ''
             label = label + ' *' if arm == paper else label
             if s is None:
-                lines.append(f'| {name} | {label} | - | ' + ' | '.join('-' for _ in sr.METRICS)
-                             + ' | - | 0 |')
+                rows.append([name, label, '-'] + ['-'] * len(sr.METRICS) + ['-', 0])
                 continue
             d = compare(summary, arm, paper)
             delta = '' if arm == paper or d is None else f'{d[0]:+.2f} ± {d[1]:.2f}'
             params = f'{s["params"] / 1e3:.1f} k' if s.get('params') else '-'
-            lines.append(f'| {name} | {label} | {params} | '
-                         + ' | '.join(sr.mean_std(s['metrics'][k]) for k in sr.METRICS)
-                         + f' | {delta} | {len(s["seeds"])} |')
-    return '\n'.join(lines)
+            rows.append([name, label, params]
+                        + [sr.mean_std(s['metrics'][k]) for k in sr.METRICS]
+                        + [delta, len(s['seeds'])])
+    return format_table(rows, header, style='markdown')
 
 
 def plot(summary: Dict[str, dict], out_file: str, title: str = '',
@@ -533,7 +537,7 @@ def main(argv=None):
         for arm, p in plan.items():
             if p['pretrain']:
                 log(f'# {arm}: pre-training ({p["pretrain"]["key"]}) then fine-tuning')
-                log(sr.command_line('train.py', [PRETRAIN, '--cfg-options',
+                log(sr.command_line('train.py', [p['pretrain']['config'], '--cfg-options',
                                                  *p['pretrain']['options']]))
             else:
                 log(f'# {arm}')

@@ -16,7 +16,6 @@ import argparse
 import json
 import os.path as osp
 import sys
-import time
 
 import torch
 from mmengine.config import DictAction
@@ -28,6 +27,7 @@ from dualpose.apis.complexity import (build_model, default_seq_len,  # noqa: E40
 from dualpose.models.layers.attention import MultiHeadSelfAttention  # noqa: E402
 from dualpose.ops.attention import attention_math, scaled_dot_product  # noqa: E402
 from dualpose.utils.config import read_config  # noqa: E402
+from dualpose.utils.timer import summarize, time_calls  # noqa: E402
 
 DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
@@ -67,20 +67,9 @@ def attention_shapes(cfg, batch_size: int, seq_len: int):
 
 
 def _timed(fn, device, warmup, repeats):
-    def sync():
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-    for _ in range(warmup):
-        fn()
-    sync()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - t0)
-    times.sort()
-    return 1e3 * times[len(times) // 2]
+    """Median milliseconds of ``repeats`` calls after ``warmup`` (dualpose.utils.timer)."""
+    sync = (lambda: torch.cuda.synchronize(device)) if device.type == 'cuda' else None
+    return 1e3 * summarize([w for w, _ in time_calls(fn, repeats, warmup, sync)])['median']
 
 
 def bench(shape, impl, dtype, device, warmup, repeats):

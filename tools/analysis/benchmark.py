@@ -27,7 +27,6 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
 
 import torch
 import torch.nn.functional as F
@@ -39,6 +38,8 @@ from dualpose.apis.complexity import (build_model, count_macs,  # noqa: E402
                                       default_seq_len, input_shape)
 from dualpose.utils.config import read_config  # noqa: E402
 from dualpose.utils.cpu_malloc import keep_freed_memory_mapped  # noqa: E402
+from dualpose.utils.table import format_table  # noqa: E402
+from dualpose.utils.timer import summarize, time_call, time_calls  # noqa: E402
 
 PRECISIONS = {'fp32': torch.float32, 'bf16': torch.bfloat16}
 
@@ -126,14 +127,8 @@ def measure_gemm_peak(device: torch.device, precision: str = 'fp32', size: int =
         a = torch.randn(n, n, device=device).to(dtype)
         b = torch.randn(n, n, device=device).to(dtype)
         F.linear(a, b)
-        _sync(device)
-        best = float('inf')
-        for _ in range(times):
-            t0 = time.perf_counter()
-            F.linear(a, b)
-            _sync(device)
-            best = min(best, time.perf_counter() - t0)
-        return best
+        return summarize([w for w, _ in time_calls(lambda: F.linear(a, b), times,
+                                                   sync=lambda: _sync(device))])['min']
 
     n, best = min(256, size), 0.0
     while True:
@@ -214,20 +209,18 @@ def _build_step(cfg, args, device, mode: str, precision: str):
 
 
 def _timed(step):
-    """(wall s, process CPU s) of one call."""
-    t0, c0 = time.perf_counter(), time.process_time()
-    step()
-    return time.perf_counter() - t0, time.process_time() - c0
+    """(wall s, process CPU s) of one call (dualpose.utils.timer)."""
+    return time_call(step)
 
 
 def _timing_fields(times, cpu_times, batch_size, seq_len) -> dict:
-    times, cpu_times = sorted(times), sorted(cpu_times)
-    med = times[len(times) // 2]
-    return dict(ms_median=1e3 * med, ms_min=1e3 * times[0], ms_max=1e3 * times[-1],
-                times_s=times,
+    wall = summarize(times)
+    med = wall['median']
+    return dict(ms_median=1e3 * med, ms_min=1e3 * wall['min'], ms_max=1e3 * wall['max'],
+                times_s=sorted(times),
                 # CPU time of the process (all threads): with --threads 1 on a busy machine
                 # a steadier figure than wall time, which counts time spent descheduled
-                cpu_ms_median=1e3 * cpu_times[len(cpu_times) // 2],
+                cpu_ms_median=1e3 * summarize(cpu_times)['median'],
                 clips_per_s=batch_size / med, frames_per_s=batch_size * seq_len / med)
 
 
@@ -306,7 +299,7 @@ def run_attention_comparison(cfg, args, mode: str, precision: str) -> list:
     for i in range(args.repeats):
         for impl in (impls if i % 2 == 0 else impls[::-1]):
             runs[impl].append(timed(impl))
-    ratios = sorted(a[0] / b[0] for a, b in zip(runs[impls[0]], runs[impls[1]]))
+    ratios = summarize([a[0] / b[0] for a, b in zip(runs[impls[0]], runs[impls[1]])])
     results = []
     for impl in impls:
         times, cpu_times = zip(*runs[impl])
@@ -316,8 +309,7 @@ def run_attention_comparison(cfg, args, mode: str, precision: str) -> list:
             attn_impl=impl, malloc_tuned=malloc_tuned, interleaved_with=impls,
             **_timing_fields(times, cpu_times, args.batch_size, seq_len),
             **_peak_memory_fields(args, device)))
-    results[1]['speedup_vs'] = dict(attn_impl=impls[0], median=ratios[len(ratios) // 2],
-                                    min=ratios[0], max=ratios[-1])
+    results[1]['speedup_vs'] = dict(attn_impl=impls[0], **ratios)
     return results
 
 
@@ -326,22 +318,21 @@ def _fmt_bytes(n):
     return f'{n / 2 ** 30:.2f} GiB'
 
 
-def format_table(results, header) -> str:
+def report(results, header) -> str:
+    """The header lines, then one table row per result (dualpose.utils.table)."""
     lines = [f'{k:<14}: {v}' for k, v in header.items()]
     cols = ('mode', 'prec', 'batch', 'T', 'attn', 'ms/iter median [min, max]', 'cpu ms',
             'clips/s', 'frames/s', 'GFLOP/s', 'MFU', 'peak mem')
-    widths = (6, 5, 6, 5, 7, 28, 10, 9, 10, 9, 7, 12)
-    lines.append('')
-    lines.append(''.join(f'{c:<{w}}' for c, w in zip(cols, widths)))
+    rows = []
     for r in results:
         rng = f'{r["ms_median"]:.1f} [{r["ms_min"]:.1f}, {r["ms_max"]:.1f}]'
         mfu = f'{100 * r["mfu"]:.0f}%' if r.get('mfu') is not None else '-'
         gfs = f'{r["model_flops_per_s"] / 1e9:.1f}' if r.get('model_flops_per_s') else '-'
-        vals = (r['mode'], r['precision'], r['batch_size'], r['seq_len'],
-                r.get('attn_impl') or 'config', rng,
-                f'{r["cpu_ms_median"]:.0f}', f'{r["clips_per_s"]:.3f}',
-                f'{r["frames_per_s"]:.1f}', gfs, mfu, _fmt_bytes(r['peak_mem_bytes']))
-        lines.append(''.join(f'{str(v):<{w}}' for v, w in zip(vals, widths)))
+        rows.append((r['mode'], r['precision'], r['batch_size'], r['seq_len'],
+                     r.get('attn_impl') or 'config', rng, f'{r["cpu_ms_median"]:.0f}',
+                     f'{r["clips_per_s"]:.3f}', f'{r["frames_per_s"]:.1f}', gfs, mfu,
+                     _fmt_bytes(r['peak_mem_bytes'])))
+    lines += ['', format_table(rows, cols)]
     for r in results:
         if r.get('speedup_vs'):
             sp = r['speedup_vs']
@@ -419,7 +410,7 @@ def main(argv=None):
     if device.type == 'cpu' and 'bf16' in args.precision and not cpu_has_native_bf16():
         header['note'] = ('this CPU has no native bf16 matmul (oneDNN bf16 unsupported): '
                           'bf16 autocast runs slow fallback kernels here')
-    print(format_table(results, header))
+    print(report(results, header))
     summary = dict(config=args.config, torch=torch.__version__, device=header['device'],
                    macs=macs, gemm_peak_flops_per_s=peaks, loadavg_start=load_start,
                    loadavg_end=load_end, results=results,

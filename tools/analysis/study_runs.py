@@ -47,11 +47,6 @@ def _quote(arg: str) -> str:
     return f"'{arg}'" if any(c in arg for c in ' ()[],') else arg
 
 
-def _new_loggers(before):
-    from mmengine.logging import MMLogger
-    return [v for k, v in MMLogger._instance_dict.items() if k not in before]
-
-
 def run_tool(tool: str, args: Sequence[str], log_file: str):
     """Run ``tools/<tool>``'s ``main(args)`` here, its console output appended to
     ``log_file``. Returns ``(result of main, seconds)``; raises :class:`RunFailed`.
@@ -66,7 +61,6 @@ def run_tool(tool: str, args: Sequence[str], log_file: str):
     name = f'{osp.basename(osp.dirname(osp.abspath(log_file)))}_{tool[:-3]}_{_RUNS}'
     args = [*args, '--cfg-options', f'experiment_name={name}', f'visualizer.name={name}']
     os.makedirs(osp.dirname(osp.abspath(log_file)), exist_ok=True)
-    before = set(MMLogger._instance_dict)
     start = time.time()
     cwd = os.getcwd()
     with open(log_file, 'a') as log:
@@ -84,8 +78,11 @@ def run_tool(tool: str, args: Sequence[str], log_file: str):
                     from err
         finally:
             os.chdir(cwd)
-            # the runner's loggers write to the redirected stream: close them with it
-            for logger in _new_loggers(before):
+            # the run's logger (named by its experiment_name) writes to the redirected
+            # stream: close it with it
+            loggers = [MMLogger.get_instance(name)] if MMLogger.check_instance_created(name) \
+                else []
+            for logger in loggers:
                 for handler in list(logger.handlers):
                     handler.close()
                     logger.removeHandler(handler)
@@ -132,6 +129,7 @@ def time_model(cfg, batch_size: Optional[int] = None, repeats: int = 3,
 
     from dualpose.registry import MODELS
     from dualpose.apis import register_all_modules
+    from dualpose.utils.timer import summarize, time_calls
     register_all_modules()
     batch_size = batch_size or cfg.train_dataloader.batch_size
     ds = dataset if dataset is not None else build_dataset(cfg)
@@ -154,13 +152,8 @@ def time_model(cfg, batch_size: Optional[int] = None, repeats: int = 3,
     out = {}
     for name, fn in (('step', step), ('forward', forward)):
         model.train(name == 'step')
-        times = []
-        for i in range(repeats + 1):  # the first call warms up
-            t0 = time.perf_counter()
-            fn()
-            if i:
-                times.append(time.perf_counter() - t0)
-        out[name] = statistics.median(times)
+        times = [wall for wall, _ in time_calls(fn, repeats, warmup=1)]
+        out[name] = summarize(times)['median']
     flip = (cfg.model.get('test_cfg') or {}).get('flip_test', False)
     out['forward'] *= 2 if flip else 1
     return out

@@ -31,6 +31,8 @@ for path in (HERE, REPO):
 
 import study_runs  # noqa: E402
 
+from dualpose.utils.table import format_table  # noqa: E402
+
 CONFIG = 'configs/dualpose/synthetic/dualpose-tiny_synthetic-27f.py'
 METRICS = ('lift/mpjpe', 'lift/p_mpjpe')
 
@@ -105,24 +107,23 @@ def run(work: str, name: str, train_file: str, tests: dict, options, seed: int) 
 
 
 def table(families, lofo, v1, cams) -> str:
-    lines = ['| held-out family | trained on v1 (all 7 scripted actions): MPJPE / P-MPJPE | '
-             'trained on v2 without the family: MPJPE / P-MPJPE |', '|---|---|---|']
-
     def cell(d):
         return f"{d['lift/mpjpe']:.1f} / {d['lift/p_mpjpe']:.1f}" if d else '-'
-    rows = [(f, v1.get(f), lofo.get(f, {}).get(f)) for f in families]
-    for f, a, b in rows:
-        lines.append(f'| {f} | {cell(a)} | {cell(b)} |')
-    done = [(a, b) for _, a, b in rows if a and b]
+    found = [(f, v1.get(f), lofo.get(f, {}).get(f)) for f in families]
+    rows = [[f, cell(a), cell(b)] for f, a, b in found]
+    done = [(a, b) for _, a, b in found if a and b]
     if done:
         mean = {k: sum(x[k] for x, _ in done) / len(done) for k in METRICS}
         mean2 = {k: sum(y[k] for _, y in done) / len(done) for k in METRICS}
-        lines.append(f'| **mean** | {cell(mean)} | {cell(mean2)} |')
+        rows.append(['**mean**', cell(mean), cell(mean2)])
+    text = format_table(rows, [
+        'held-out family', 'trained on v1 (all 7 scripted actions): MPJPE / P-MPJPE',
+        'trained on v2 without the family: MPJPE / P-MPJPE'], style='markdown')
     if cams:
-        lines += ['', '| v2 model (all families) tested on | MPJPE / P-MPJPE |', '|---|---|']
-        for label, d in cams.items():
-            lines.append(f'| {label} | {cell(d)} |')
-    return '\n'.join(lines)
+        text += '\n\n' + format_table([[label, cell(d)] for label, d in cams.items()],
+                                      ['v2 model (all families) tested on', 'MPJPE / P-MPJPE'],
+                                      style='markdown')
+    return text
 
 
 def main(argv=None) -> int:

@@ -1,11 +1,11 @@
 """Shared clip cutting for sequence datasets: videos -> windows of ``seq_len`` frames."""
 import os.path as osp
-import pickle
 from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
+from mmengine import fileio
 from mmengine.dataset import BaseDataset
 
 from dualpose.structures.skeleton import parse_metainfo
@@ -16,12 +16,13 @@ PREPARE_HINT = ('See docs/datasets.md for how to prepare Human3.6M, or generate 
 
 
 def load_pickle(path: str):
-    """Load a pickle file, turning a missing or unreadable file into a clear error."""
-    if not osp.isfile(path):
+    """Load a pickle file (mmengine's ``fileio.load``, so a ``backend_args`` path such as
+    ``s3://`` works too), turning a missing or unreadable file into a clear error. A pickle runs
+    code when loaded: read only files you trust."""
+    if '://' not in str(path) and not osp.isfile(path):
         raise FileNotFoundError(f'data file {path!r} does not exist. {PREPARE_HINT}')
     try:
-        with open(path, 'rb') as f:
-            return pickle.load(f)
+        return fileio.load(path, file_format='pkl')
     except Exception as err:
         raise ValueError(f'could not read pickle {path!r} ({type(err).__name__}: {err}); the '
                          'file is probably truncated or not a pickle') from err

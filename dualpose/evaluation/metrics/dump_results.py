@@ -1,7 +1,6 @@
 """Write the predictions of a test run to a pickle, one entry per video with per-frame arrays."""
 import os.path as osp
 import pickle
-from collections import defaultdict
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -9,10 +8,9 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmengine.structures import BaseDataElement
 
-from dualpose.codecs import normalized_to_mm, root_relative
+from dualpose.evaluation.functional.clips import assemble_videos, read_clip
 from dualpose.registry import METRICS
 from dualpose.utils.fileio import atomic_open
-from .lifting_metric import merge_clips, to_numpy
 
 DUMP_FORMAT = 'dualpose-lifting-results'
 DUMP_VERSION = 1
@@ -56,39 +54,20 @@ class DumpLiftingResults(BaseMetric):
         for sample in data_samples:
             if isinstance(sample, BaseDataElement):
                 sample = sample.to_dict()
-            pred = to_numpy(sample['pred'], np.float64)
-            frames = to_numpy(sample['frame_indices']).astype(np.int64).reshape(-1)
-            root = int(sample.get('root_index', 0) or 0)
-            entry = dict(video_id=str(sample['video_id']), action=str(sample.get('action', '')),
-                         camera_name=str(sample.get('camera_name', '')),
-                         image_size=tuple(float(v) for v in sample['image_size']),
-                         frame_indices=frames, pred=root_relative(pred, root))
-            if sample.get('factor_2_5d') is not None:
-                factor = to_numpy(sample['factor_2_5d'], np.float64).reshape(-1)
-                factor = np.broadcast_to(factor, (len(frames), ))
-                entry['pred_mm'] = normalized_to_mm(pred, entry['image_size'][0], factor, root)
-            if sample.get('gt_mm') is not None:
-                gt = to_numpy(sample['gt_mm'], np.float64)
-                entry['gt_mm'] = root_relative(gt, root)
-            if sample.get('frame_valid') is not None:
-                entry['valid'] = to_numpy(sample['frame_valid']).astype(bool).reshape(-1)
-            self.results.append(entry)
+            clip = read_clip(sample, type(self).__name__)
+            clip.pop('root')
+            self.results.append(clip)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
-        clips = defaultdict(list)
-        for r in results:
-            clips[r['video_id']].append(r)
         videos = {}
-        for video_id, video_clips in clips.items():
-            first = video_clips[0]
-            mean_keys = [k for k in ('pred', 'pred_mm') if all(k in c for c in video_clips)]
-            same_keys = [k for k in ('gt_mm', 'valid') if all(k in c for c in video_clips)]
-            frames, arrays = merge_clips(video_clips, mean_keys, same_keys)
+        for clips, frames, arrays in assemble_videos(results, ('pred', 'pred_mm'),
+                                                     ('gt_mm', 'valid')):
+            first = clips[0]
             video = dict(action=first['action'], camera_name=first['camera_name'],
                          image_size=first['image_size'], frame_indices=frames)
             for key, value in arrays.items():
                 video[key] = value if key == 'valid' else value.astype(np.float32)
-            videos[video_id] = video
+            videos[first['video_id']] = video
         dump = dict(format=DUMP_FORMAT, version=DUMP_VERSION,
                     joint_names=list((self.dataset_meta or {}).get('joint_names') or []),
                     videos=videos)

@@ -9,56 +9,17 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmengine.structures import BaseDataElement
 
-from dualpose.codecs import normalized_to_mm, root_relative
 from dualpose.evaluation.functional import accel_error, mpjpe, mpjve, n_mpjpe, p_mpjpe
+from dualpose.evaluation.functional.clips import assemble_videos, read_clip
 from dualpose.registry import METRICS
-from .table import format_table
+from dualpose.utils.table import format_table
 
-__all__ = ['PoseLiftingMetric', 'merge_clips', 'to_numpy']
+__all__ = ['PoseLiftingMetric']
 
 _FRAME_METRICS = {'mpjpe': mpjpe, 'p_mpjpe': p_mpjpe, 'n_mpjpe': n_mpjpe}
 # metric -> (function of (pred, gt) along time, number of consecutive frames one value spans)
 _TEMPORAL_METRICS = {'mpjve': (mpjve, 2), 'accel': (accel_error, 3)}
 _ALL_METRICS = ('mpjpe', 'p_mpjpe', 'n_mpjpe', 'mpjve', 'accel')
-
-
-def to_numpy(value, dtype=None) -> np.ndarray:
-    """A tensor, array or sequence as a numpy array (on the cpu), optionally cast."""
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    arr = np.asarray(value)
-    return arr.astype(dtype, copy=False) if dtype is not None else arr
-
-
-def merge_clips(clips: Sequence[dict], mean_keys: Sequence[str],
-                same_keys: Sequence[str] = ()) -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
-    """Assemble the overlapping clips of one video into one entry per frame.
-
-    Each clip holds ``frame_indices`` (T,) and per-frame arrays (T, ...). A frame predicted by
-    several clips gets the mean of their ``mean_keys`` arrays (predictions); ``same_keys``
-    arrays (ground truth, validity) are the same in every clip and are copied. This also makes
-    the duplicated samples that distributed samplers pad with harmless: identical predictions
-    average to themselves.
-
-    Returns:
-        tuple: the sorted frame indices (F,) and {key: (F, ...) array}; means in float64.
-    """
-    idx = np.concatenate([c['frame_indices'] for c in clips])
-    frames, inverse = np.unique(idx, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    count = np.bincount(inverse, minlength=len(frames)).astype(np.float64)
-    out = {}
-    for key in mean_keys:
-        values = np.concatenate([c[key] for c in clips]).astype(np.float64)
-        total = np.zeros((len(frames), ) + values.shape[1:], dtype=np.float64)
-        np.add.at(total, inverse, values)
-        out[key] = total / count.reshape((-1, ) + (1, ) * (values.ndim - 1))
-    for key in same_keys:
-        values = np.concatenate([c[key] for c in clips])
-        merged = np.empty((len(frames), ) + values.shape[1:], dtype=values.dtype)
-        merged[inverse] = values
-        out[key] = merged
-    return frames, out
 
 
 def _spans(frames: np.ndarray, valid: np.ndarray, length: int) -> np.ndarray:
@@ -158,41 +119,20 @@ class PoseLiftingMetric(BaseMetric):
                 self.results.append(dict(skipped=True, video_id=video_id))
                 continue
 
-            pred = to_numpy(sample['pred'], np.float64)
-            gt = to_numpy(sample['gt_mm'], np.float64)
-            frame_indices = to_numpy(sample['frame_indices']).astype(np.int64).reshape(-1)
-            if pred.ndim != 3 or pred.shape != gt.shape:
-                raise ValueError(f'{name}: expected pred and gt_mm of shape (T, J, 3), '
-                                 f'got {pred.shape} and {gt.shape} (video {video_id!r})')
-            num_frames = pred.shape[0]
-            if frame_indices.shape[0] != num_frames:
-                raise ValueError(f'{name}: {frame_indices.shape[0]} frame_indices for '
-                                 f'{num_frames} frames (video {video_id!r})')
-            factor = to_numpy(sample['factor_2_5d'], np.float64).reshape(-1)
-            if factor.size == 1:
-                factor = np.full(num_frames, factor.item())
-            if factor.shape[0] != num_frames:
-                raise ValueError(f'{name}: {factor.shape[0]} factor_2_5d values for '
-                                 f'{num_frames} frames (video {video_id!r})')
-            valid = sample.get('frame_valid')
-            valid = (np.ones(num_frames, dtype=bool) if valid is None
-                     else to_numpy(valid).astype(bool).reshape(-1))
-            if valid.shape[0] != num_frames:
-                raise ValueError(f'{name}: {valid.shape[0]} frame_valid flags for '
-                                 f'{num_frames} frames (video {video_id!r})')
-            width = float(sample['image_size'][0])
-            root = int(sample.get('root_index', 0) or 0)
-
-            pred_mm = normalized_to_mm(pred, width, factor, root)
-            gt_mm = root_relative(gt, root)
+            clip = read_clip(sample, name)
+            missing = [k for k, have in (('gt_mm', 'gt_mm'), ('factor_2_5d', 'pred_mm'))
+                       if have not in clip]
+            if missing:
+                raise ValueError(f'{name}: video {video_id!r}: the sample has no {missing}; '
+                                 'scoring in mm needs the 3D labels and the 2.5D factor')
             self.results.append(
                 dict(
                     video_id=video_id,
-                    action=str(sample['action']),
-                    frame_indices=frame_indices,
-                    valid=valid,
-                    pred_mm=pred_mm.astype(np.float32),
-                    gt_mm=gt_mm.astype(np.float32)))
+                    action=clip['action'],
+                    frame_indices=clip['frame_indices'],
+                    valid=clip.get('valid', np.ones(len(clip['frame_indices']), dtype=bool)),
+                    pred_mm=clip['pred_mm'].astype(np.float32),
+                    gt_mm=clip['gt_mm'].astype(np.float32)))
 
     # ------------------------------------------------------------------ assemble
     def assemble_videos(self, results: List[dict]) -> List[dict]:
@@ -209,18 +149,15 @@ class PoseLiftingMetric(BaseMetric):
             else:
                 why = 'no clip was processed'
             raise ValueError(f'{name}: no frame left to score: {why}')
-        clips_per_video = defaultdict(list)
-        for r in kept:
-            clips_per_video[r['video_id']].append(r)
+        for c in kept:  # results stored before frame_valid existed have no flags
+            c.setdefault('valid', np.ones(len(c['frame_indices']), dtype=bool))
         videos = []
-        for video_id, clips in clips_per_video.items():
+        for clips, frames, arrays in assemble_videos(kept, ('pred_mm', ), ('gt_mm', 'valid')):
+            video_id = clips[0]['video_id']
             actions = {c['action'] for c in clips}
             if len(actions) != 1:
                 raise ValueError(f'{name}: video {video_id!r} has clips of several '
                                  f'actions {sorted(actions)}')
-            for c in clips:  # results stored before frame_valid existed have no flags
-                c.setdefault('valid', np.ones(len(c['frame_indices']), dtype=bool))
-            frames, arrays = merge_clips(clips, ('pred_mm', ), ('gt_mm', 'valid'))
             arrays['gt_mm'] = arrays['gt_mm'].astype(np.float64)
             videos.append(dict(video_id=video_id, action=actions.pop(), frames=frames,
                                **arrays))

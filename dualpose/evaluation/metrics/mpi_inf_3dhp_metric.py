@@ -26,7 +26,7 @@ from mmengine.logging import MMLogger
 from dualpose.evaluation.functional import MPI_INF_3DHP_AUC_THRESHOLDS, auc_3d, mpjpe, pck_3d
 from dualpose.registry import METRICS
 from .lifting_metric import PoseLiftingMetric
-from .table import format_table
+from dualpose.utils.table import format_table
 
 # the joints of the PCK/AUC joint groups of the test-set scripts (0-based, 17-joint test order)
 MPI_INF_3DHP_PCK_JOINTS = tuple(range(14))

@@ -1,4 +1,5 @@
-"""A small plain-text table formatter for metric logs (no extra dependency)."""
+"""The one table formatter of the package: metric logs, benchmark and study reports (plain text
+or Markdown, no extra dependency)."""
 from numbers import Integral, Real
 from typing import Sequence
 
@@ -13,7 +14,8 @@ def _cell(value, float_fmt: str) -> str:
     return str(value)
 
 
-def format_table(rows: Sequence[Sequence], header: Sequence[str], float_fmt: str = '.2f') -> str:
+def format_table(rows: Sequence[Sequence], header: Sequence[str], float_fmt: str = '.2f',
+                 style: str = 'text') -> str:
     """Render rows as an aligned text table.
 
     Args:
@@ -21,6 +23,8 @@ def format_table(rows: Sequence[Sequence], header: Sequence[str], float_fmt: str
             printed as they are, integers as integers, other numbers with ``float_fmt``.
         header (Sequence[str]): column titles.
         float_fmt (str): format spec of float cells. Defaults to ``'.2f'``.
+        style (str): ``'text'`` (aligned, for logs and terminals) or ``'markdown'`` (a GitHub
+            table, for docs and reports). Defaults to ``'text'``.
 
     Returns:
         str: the table, one line per row, a rule under the header; the first column is
@@ -33,6 +37,8 @@ def format_table(rows: Sequence[Sequence], header: Sequence[str], float_fmt: str
         Walking | 40.12
         mean    | 41.00
     """
+    if style not in ('text', 'markdown'):
+        raise ValueError(f"format_table: style must be 'text' or 'markdown', got {style!r}")
     header = [str(h) for h in header]
     cells = []
     for i, row in enumerate(rows):
@@ -40,6 +46,9 @@ def format_table(rows: Sequence[Sequence], header: Sequence[str], float_fmt: str
             raise ValueError(f'format_table: row {i} has {len(row)} cells, the header has '
                              f'{len(header)}')
         cells.append([_cell(v, float_fmt) for v in row])
+    if style == 'markdown':
+        return '\n'.join(['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+                         + ['| ' + ' | '.join(r) + ' |' for r in cells])
     widths = [max([len(header[c])] + [len(r[c]) for r in cells]) for c in range(len(header))]
 
     def line(values):
