@@ -29,7 +29,7 @@ from tests.conftest import REPO_ROOT
 
 DOCS = ['README.md'] + sorted(osp.relpath(p, REPO_ROOT)
                               for p in glob.glob(osp.join(REPO_ROOT, 'docs', '*.md')))
-SHELL_START = re.compile(r'^(\.venv/bin/|bash |pip |python |source |[A-Z_]+=\S* )')
+SHELL_START = re.compile(r'^(\.venv/bin/|bash |pip |python |source |[A-Z_]+=\S*( |$))')
 
 # ------------------------------------------------------------------ extraction
 
@@ -64,6 +64,8 @@ def shell_commands(block):
     """Commands of a shell block: continuation lines joined, comments dropped."""
     out, current = [], ''
     for line in block.split('\n'):
+        if line.startswith(' ') and out and not current:  # a synopsis wrapped by indenting
+            current = out.pop()
         line = re.sub(r'\s+#.*$', '', line).rstrip() if not line.lstrip().startswith('#') else ''
         if not line and not current:
             continue
