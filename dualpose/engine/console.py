@@ -95,6 +95,10 @@ def quiet_console(logger) -> None:
             handler.setFormatter(CompactEpochFormatter(handler.formatter))
 
 
+def _minutes(seconds: float) -> str:
+    return f'{seconds / 60:.1f} min' if seconds >= 90 else f'{seconds:.0f} s'
+
+
 def _count(n: int) -> str:
     return f'{n / 1e6:.2f} M' if n >= 1e5 else f'{n:,}'
 
@@ -124,6 +128,8 @@ class ConsoleHeaderHook(Hook):
     def __init__(self, progress_interval: float = 10.0):
         self.progress_interval = progress_interval
         self._start = self._last = 0.0
+        self._train_start = self._train_last = None
+        self._iter0 = 0
 
     def _header(self, runner, mode: str, loaders) -> None:
         import torch
@@ -150,6 +156,31 @@ class ConsoleHeaderHook(Hook):
             + (' (deterministic)' if seed.get('deterministic') else ''),
         ]
         runner.logger.info('\n'.join(ln for ln in lines if ln))
+
+    # progress of a training whose console is captured (the study drivers send each run's
+    # console to its console.log): a line on the real stderr every 30 s
+    captured_interval = 30.0
+
+    def before_train_epoch(self, runner) -> None:
+        import time
+        if not getattr(self, '_train_start', None):
+            self._train_start, self._train_last = time.monotonic(), time.monotonic()
+            self._iter0 = runner.iter
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        import sys
+        import time
+        if sys.stdout is sys.__stdout__ or sys.__stderr__ is None:
+            return  # the console is the terminal: the logger's lines say it
+        now = time.monotonic()
+        if now - self._train_last < self.captured_interval:
+            return
+        self._train_last = now
+        done, total = runner.iter + 1 - self._iter0, runner.max_iters - self._iter0
+        eta = (now - self._train_start) / max(done, 1) * (total - done)
+        print(f'  {runner.experiment_name}: iteration {runner.iter + 1}/{runner.max_iters} '
+              f'({100 * (runner.iter + 1) / runner.max_iters:.0f} %), eta '
+              f'{_minutes(eta)}', file=sys.__stderr__, flush=True)
 
     def before_train(self, runner) -> None:
         loaders = [('train', runner.train_dataloader)]

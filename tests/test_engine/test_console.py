@@ -1,6 +1,7 @@
 """The quiet console: mmengine's dumps go to the log file only, Epoch(val) lines lose their
 per-action entries on the console, the stack's deprecation notices are dropped."""
 import io
+import sys
 import logging
 
 import pytest
@@ -61,3 +62,23 @@ def test_verbose_console_shows_everything(logger, monkeypatch):
     shown = stream.getvalue()
     assert 'System environment' in shown and 'lift/mpjpe/Walking' in shown
     assert 'FileClient' not in shown  # the deprecation notices stay filtered
+
+
+def test_captured_training_reports_progress_on_the_real_stderr(monkeypatch):
+    """The study drivers capture each run's console: progress then goes to the real stderr."""
+    from types import SimpleNamespace
+    hook = console.ConsoleHeaderHook()
+    hook.captured_interval = 0.0
+    runner = SimpleNamespace(iter=0, max_iters=10, experiment_name='arm_seed0')
+    real, captured = io.StringIO(), io.StringIO()
+    monkeypatch.setattr('sys.__stderr__', real)
+    monkeypatch.setattr('sys.stdout', captured)
+    hook.before_train_epoch(runner)
+    for i in range(3):
+        runner.iter = i
+        hook.after_train_iter(runner, i)
+    lines = real.getvalue().splitlines()
+    assert len(lines) == 3 and 'arm_seed0: iteration 3/10 (30 %), eta' in lines[-1]
+    monkeypatch.setattr('sys.stdout', sys.__stdout__)
+    hook.after_train_iter(runner, 3)  # a terminal console: the logger's lines suffice
+    assert len(real.getvalue().splitlines()) == 3

@@ -79,6 +79,8 @@ def main(argv=None) -> int:
         print(f'--generator v1 does not take {sorted(given)}', file=sys.stderr)
         return 2
     kwargs.update(given)
+    if args.generator == 'v2':
+        kwargs['progress'] = True  # a bar with an ETA on a terminal
     synthetic = _load_synthetic()
     try:
         summary = synthetic.write_synthetic_h36m(out, generator=args.generator, **kwargs)
