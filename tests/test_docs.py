@@ -360,3 +360,49 @@ def test_python_snippets(tmp_path, monkeypatch):
             from dualpose.registry import MODELS
             assert MODELS.get('MyLoss') is not None
             assert any(d.get('type') == 'MyLoss' for d in cfg.model.head.loss)
+
+
+# ------------------------------------------------------------------ documented numbers
+
+DEMO_NUMBERS = [  # (doc, regular expression of the number, metric key)
+    ('README.md', r'MPJPE \*\*([\d.]+)\*\* / P-MPJPE', 'lift/mpjpe'),
+    ('README.md', r'P-MPJPE \*\*([\d.]+)\*\* mm, exact 2D', 'lift/p_mpjpe'),
+    ('README.md', r'\(synthetic test MPJPE ([\d.]+) mm; above\)', 'lift/mpjpe'),
+    ('docs/inference.md', r'it scores MPJPE ([\d.]+) mm', 'lift/mpjpe'),
+    ('docs/inference.md', r'mm, P-MPJPE ([\d.]+) mm', 'lift/p_mpjpe'),
+    ('docs/benchmark.md', r'MPJPE ([\d.]+) mm with `sdpa`', 'lift/mpjpe'),
+] + [('README.md', rf'{name} ([\d.]+)[,)]', f'lift/mpjpe/{name}')
+     for name in ('Floor', 'Jump', 'Kick', 'Locomotion', 'Posture', 'UpperBody')]
+
+
+@pytest.mark.slow
+def test_documented_demo_checkpoint_numbers(tmp_path):
+    """The demo checkpoint's documented test scores come from the command that gives them:
+    the default synthetic data (seed 0) and tools/test.py (about 60 s on 2 cores)."""
+    data = tmp_path / 'h36m_synthetic'
+    env = _env(tmp_path)
+    env['OMP_NUM_THREADS'] = '2'
+    subprocess.run([sys.executable, 'tools/dataset_converters/make_synthetic_h36m.py', '--out',
+                    str(data / 'h36m_sh_conf_cam_source_final.pkl')], cwd=REPO_ROOT, env=env,
+                   check=True, capture_output=True)
+    res = subprocess.run([sys.executable, 'tools/test.py', TINY_CONFIG, DEMO_CKPT, '--work-dir',
+                          str(tmp_path / 'work'), '--cfg-options',
+                          f'test_dataloader.dataset.data_root={data}'], cwd=REPO_ROOT, env=env,
+                         capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    import json
+    metrics_file, = glob.glob(str(tmp_path / 'work' / '*' / 'test_metrics.json'))
+    with open(metrics_file) as f:
+        metrics = json.load(f)
+    wrong = []
+    for doc, pattern, key in DEMO_NUMBERS:
+        with open(osp.join(REPO_ROOT, doc)) as f:
+            m = re.search(pattern, f.read())
+        assert m, f'{doc}: no {pattern!r}'
+        written = m.group(1).rstrip('.')
+        places = len(written.split('.')[1]) if '.' in written else 0
+        # half a unit of the last place written, and at least 0.006 mm (another CPU sums
+        # in another order)
+        if abs(float(written) - metrics[key]) > max(0.6 * 10 ** -places, 0.006):
+            wrong.append(f'{doc}: {written} for {key}, the run gives {metrics[key]:.4f}')
+    assert not wrong, wrong

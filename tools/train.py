@@ -16,6 +16,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from dualpose.apis.setup_env import (add_common_args, build_runner,  # noqa: E402
                                      check_data_or_exit, load_config)
+from dualpose.utils.compat import finish_distributed  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -75,6 +76,7 @@ def main(argv=None):
     check_data_or_exit(cfg, ('train_dataloader', 'val_dataloader'), args.config)
     runner = build_runner(cfg)
     runner.train()
+    finish_distributed()  # ranks leave together (see dualpose.utils.compat)
 
 
 if __name__ == '__main__':
