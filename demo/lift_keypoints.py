@@ -16,6 +16,17 @@ the input file:
 
 Every file is written under a temporary name and renamed only once all of them are complete:
 a failure leaves no partial output under the final names.
+
+Live lifting, with a causal model (``--config`` of a ``*-causal_*`` config and its weights):
+
+    --online        lift the file one frame at a time (dualpose.apis.LiftingStream), as a
+                    live source would deliver it, and print the per-frame latency p50 / p99
+    -  (as input)   read JSON lines of 2D keypoints from standard input, write JSON lines of
+                    3D to standard output, one per frame as it arrives (needs --image-size):
+                    in  {"keypoints": [[x, y, score], ...]}        (J joints, pixels)
+                        or {"keypoints": [[[x, y, s], ...], ...]} with --tracks P people
+                    out {"frame": 0, "keypoints_3d": [[x, y, z], ...], "latency_ms": 1.9,
+                         "units": "..."}   (a "frame_id" given in the input is echoed)
 """
 import argparse
 import json
@@ -40,7 +51,8 @@ def parse_args(argv=None):
 
     from dualpose.keypoints import JOINT_SETS, available_formats
     p = argparse.ArgumentParser(description='Lift 2D keypoints of one person to 3D')
-    p.add_argument('input', help='keypoint file (.json, .npy, .npz)')
+    p.add_argument('input', help="keypoint file (.json, .npy, .npz), or '-' for JSON lines on "
+                                 'standard input (live; needs a causal model)')
     p.add_argument('--config', default=osp.join(REPO_ROOT, DEFAULT_CONFIG),
                    help=f'model config (default: {DEFAULT_CONFIG})')
     p.add_argument('--checkpoint', default=osp.join(REPO_ROOT, DEFAULT_CHECKPOINT),
@@ -73,6 +85,11 @@ def parse_args(argv=None):
     p.add_argument('--stride', type=int, default=None,
                    help='window step for long sequences (default: half a window)')
     p.add_argument('--device', default='cpu', help='cpu or cuda:0')
+    p.add_argument('--online', action='store_true',
+                   help='lift frame by frame with a causal model (dualpose.apis.LiftingStream) '
+                        'and report the per-frame latency p50 / p99')
+    p.add_argument('--tracks', type=int, default=1,
+                   help="live input ('-'): people per line, lifted as one batch (default 1)")
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
     p.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
                    help='override config settings, e.g. '
@@ -96,8 +113,74 @@ def resolve_joint_set(args, seq) -> str:
     return joint_set
 
 
+def lift_online(model, keypoints, scores, image_size, converter, flip_test: bool):
+    """Lift (T, J, 2) keypoints one frame at a time; returns (T, J, 3) in normalised screen
+    units and the per-frame latencies in ms (the push of each frame, model and checks)."""
+    from dualpose.apis import LiftingStream
+    from dualpose.utils.timer import time_call
+    stream = LiftingStream(model, image_size, flip_test=flip_test, converter=converter)
+    poses, latencies = [], []
+    for t in range(len(keypoints)):
+        wall, _ = time_call(lambda: poses.append(stream.push(keypoints[t], scores[t])))
+        latencies.append(1e3 * wall)
+    return np.stack(poses), np.asarray(latencies)
+
+
+def latency_line(latencies_ms: np.ndarray) -> str:
+    p50, p99 = np.percentile(latencies_ms, [50, 99])
+    return (f'per-frame latency over {len(latencies_ms)} frames: p50 {p50:.2f} ms, p99 '
+            f'{p99:.2f} ms (first frame {latencies_ms[0]:.2f} ms)')
+
+
+def run_live(args, stdin=None, stdout=None) -> int:
+    """JSON lines of 2D keypoints in, JSON lines of 3D out, frame by frame."""
+    from dualpose.apis import LiftingStream, init_model
+    from dualpose.apis.inference import UNITS
+    from dualpose.utils.timer import time_call
+    stdin = sys.stdin if stdin is None else stdin
+    stdout = sys.stdout if stdout is None else stdout
+    if not args.image_size:
+        raise ValueError("live input ('-') needs --image-size W H (pixels of the video)")
+    model = init_model(args.config, args.checkpoint, device=args.device,
+                       cfg_options=args.cfg_options)
+    converter = args.converter or args.joints
+    stream = LiftingStream(model, args.image_size, num_tracks=args.tracks,
+                           flip_test=not args.no_flip, converter=converter)
+    latencies = []
+    for number, line in enumerate(stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise ValueError(f'standard input, line {number}: not JSON ({err.msg})') from None
+        if isinstance(item, list):
+            item = dict(keypoints=item)
+        if not isinstance(item, dict) or 'keypoints' not in item:
+            raise ValueError(f'standard input, line {number}: expected {{"keypoints": '
+                             f'[[x, y, score], ...]}}, got {line.strip()[:80]!r}')
+        box = []
+        wall, _ = time_call(lambda: box.append(stream.push(item['keypoints'])))
+        latencies.append(1e3 * wall)
+        out = dict(frame=stream.frames - 1, keypoints_3d=_rounded(box[0]),
+                   latency_ms=round(1e3 * wall, 3), units=UNITS)
+        if 'frame_id' in item:
+            out['frame_id'] = item['frame_id']
+        stdout.write(json.dumps(out, separators=(',', ':')) + '\n')
+        stdout.flush()
+    if latencies:
+        print(latency_line(np.asarray(latencies)), file=sys.stderr)
+    return 0
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.input == '-':
+        try:
+            return run_live(args)
+        except (ValueError, KeyError, TypeError, OSError, RuntimeError) as err:
+            print(f'error: {err}', file=sys.stderr)
+            return 1
     start = time.perf_counter()
     from dualpose.utils.fileio import StagedFiles
     staged = StagedFiles()
@@ -153,6 +236,10 @@ def run(args, staged) -> dict:
     result = inference_lifting(model, seq.keypoints, image_size, seq.scores, converter,
                                flip_test=not args.no_flip, stride=args.stride,
                                progress=not args.no_progress)
+    if args.online:  # the same result record, its poses lifted frame by frame
+        result.keypoints_3d, latencies = lift_online(
+            model, seq.keypoints, seq.scores, image_size, converter, not args.no_flip)
+        print(latency_line(latencies))
 
     meta = model.dataset_meta
     links, flip_pairs = meta['skeleton_links'], meta['flip_pairs']

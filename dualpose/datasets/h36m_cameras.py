@@ -21,10 +21,14 @@ from typing import Dict, Sequence
 
 import numpy as np
 
-__all__ = ['H36M_CAMERA_IDS', 'H36M_INTRINSICS', 'H36M_EXTRINSICS', 'h36m_camera',
-           'quaternion_to_matrix', 'world_to_camera', 'project_to_pixels']
+__all__ = ['H36M_CAMERA_IDS', 'H36M_TRAIN_SUBJECTS', 'H36M_TEST_SUBJECTS', 'H36M_INTRINSICS', 'H36M_EXTRINSICS', 'h36m_camera',
+           'quaternion_to_matrix', 'world_to_camera', 'project_to_pixels', 'subject_number',
+           'subject_name']
 
 H36M_CAMERA_IDS = ('54138969', '55011271', '58860488', '60457274')
+# the standard protocol's subjects: train on five, test on two
+H36M_TRAIN_SUBJECTS = ('S1', 'S5', 'S6', 'S7', 'S8')
+H36M_TEST_SUBJECTS = ('S9', 'S11')
 
 # per camera: focal (fx, fy) and centre (cx, cy) in pixels, radial (k1, k2, k3),
 # tangential (p1, p2) in VideoPose3D's order, image size (w, h) in pixels
@@ -125,6 +129,21 @@ H36M_EXTRINSICS: Dict[str, tuple] = {
          (-1590.738037109375, -3854.1689453125, 1578.017578125)),
     ),
 }
+
+
+def subject_number(subject) -> int:
+    """A Human3.6M subject as its number: ``'S9'``, ``'s9'``, ``' S9 '`` or ``9`` -> 9 (the one
+    parser of subject names: datasets, the generator, the subject filters)."""
+    s = str(subject).strip().upper()
+    s = s[1:] if s.startswith('S') else s
+    if not s.isdigit():
+        raise ValueError(f"subject must look like 'S9' or 9, got {subject!r}")
+    return int(s)
+
+
+def subject_name(subject) -> str:
+    """A Human3.6M subject as its name: ``9``, ``'s9'`` or ``'S9'`` -> ``'S9'``."""
+    return f'S{subject_number(subject)}'
 
 
 def quaternion_to_matrix(q: Sequence[float]) -> np.ndarray:

@@ -53,21 +53,29 @@ ATTN_IMPLS = ('sdpa', 'math', 'fused')
 
 
 def attention_math(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                   dropout_p: float = 0.0, training: bool = False) -> torch.Tensor:
-    """The reference: ``softmax(q k^T / sqrt(d)) v`` for (..., N, D) tensors."""
+                   dropout_p: float = 0.0, training: bool = False,
+                   attn_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """The reference: ``softmax(q k^T / sqrt(d)) v`` for (..., N, D) tensors; where the bool
+    ``attn_mask`` (N_q, N_k) is False a key is not attended to (as in SDPA)."""
     attn = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)
+    if attn_mask is not None:
+        attn = attn.masked_fill(~attn_mask, float('-inf'))
     attn = F.dropout(attn.softmax(dim=-1), p=dropout_p, training=training)
     return attn @ v
 
 
 def scaled_dot_product(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, impl: str = 'sdpa',
-                       dropout_p: float = 0.0, training: bool = False) -> torch.Tensor:
-    """``softmax(q k^T / sqrt(d)) v`` computed by ``impl`` (see the module docstring)."""
+                       dropout_p: float = 0.0, training: bool = False,
+                       attn_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """``softmax(q k^T / sqrt(d)) v`` computed by ``impl`` (see the module docstring).
+
+    ``attn_mask``: optional bool (N_q, N_k), True where a query may attend to a key (causal
+    models). The compiled kernels take no mask: with one, ``'fused'`` runs SDPA."""
     drop = dropout_p if training else 0.0
-    if impl == 'sdpa':
-        return F.scaled_dot_product_attention(q, k, v, dropout_p=drop)
+    if impl == 'sdpa' or (impl == 'fused' and attn_mask is not None):
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=drop)
     if impl == 'math':
-        return attention_math(q, k, v, drop, training)
+        return attention_math(q, k, v, drop, training, attn_mask)
     if impl == 'fused':
         return fused_attention(q, k, v, dropout_p=drop)
     raise ValueError(f'attn_impl must be one of {ATTN_IMPLS}, got {impl!r}')

@@ -172,3 +172,20 @@ def test_bench_attention_tool_on_cpu(capsys):
     from dualpose.ops.cpu_attention import load_cpu_kernel
     assert summary['fused_ran_kernel'] is (load_cpu_kernel() is not None)
     assert 'fused attention:' in capsys.readouterr().out
+
+
+def test_benchmark_stream_mode_times_the_per_frame_pass(capsys):
+    tool = load_tool('tools/analysis/benchmark.py')
+    causal = TINY.replace('dualpose-tiny_synthetic-27f.py', 'dualpose-tiny-causal_synthetic-27f.py')
+    summary = tool.main([causal, '--modes', 'infer', 'stream', '--seq-len', '9', '--threads', '1',
+                         '--warmup', '1', '--repeats', '4', '--no-isolate', '--gemm-size', '256',
+                         '--cfg-options', 'model.backbone.arch.depth=1',
+                         'model.backbone.window=9'])
+    infer, stream = summary['results']
+    assert stream['mode'] == 'stream' and stream['seq_len'] == 9 and len(stream['times_s']) == 4
+    assert stream['ms_p99'] >= stream['ms_median'] > 0 and 'mfu' not in stream
+    assert stream['frames_per_s'] == pytest.approx(1e3 / stream['ms_median'])
+    assert 'stream' in capsys.readouterr().out
+    with pytest.raises(ValueError, match='needs a causal config'):
+        tool.main([TINY, '--modes', 'stream', '--no-isolate', '--repeats', '1', '--warmup', '0',
+                   '--gemm-size', '256'])

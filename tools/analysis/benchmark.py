@@ -14,6 +14,12 @@ peak (square matmuls, same threads and precision) is measured in the same run; u
 of tools/analysis/get_flops.py (x 3 for a training step, the usual forward + 2 x backward
 approximation).
 
+``stream`` (a causal config, e.g. ``dualpose-b-causal_h36m-243f.py``) is the live per-frame
+pass: one new frame of ``--batch-size`` tracks through ``backbone.step`` and the head, after
+the caches were filled with ``T`` frames (``--seq-len``, default the config's window); its
+rows give the p50 and p99 per frame, to read against an ``infer`` row of the same T, the cost
+of recomputing the whole window for every new frame.
+
 ``--compare-attn sdpa fused`` times two attention implementations on the same model in one
 process, alternating between iterations, so that a speed-up smaller than the machine's own
 drift (this VM's GEMM rate moves by tens of percent within minutes) can still be read.
@@ -49,7 +55,10 @@ def parse_args(argv=None):
     p.add_argument('config', help='config file path')
     p.add_argument('--batch-size', type=int, default=1)
     p.add_argument('--seq-len', type=int, default=None, help="T (default: the config's)")
-    p.add_argument('--modes', nargs='+', choices=['infer', 'train'], default=['infer', 'train'])
+    p.add_argument('--modes', nargs='+', choices=['infer', 'train', 'stream'],
+                   default=['infer', 'train'],
+                   help='infer: a forward pass over T frames; train: a training step; stream: '
+                        'the per-frame pass of a causal model (see above)')
     p.add_argument('--precision', nargs='+', choices=list(PRECISIONS), default=['fp32'],
                    help='fp32, and/or bf16 autocast')
     p.add_argument('--threads', type=int, default=None,
@@ -162,6 +171,10 @@ def _prepare_model(cfg, args, device, mode):
             if isinstance(m, MultiHeadSelfAttention):
                 m.attn_impl = args.attn_impl
     model.train(mode == 'train')
+    if mode == 'stream' and not getattr(model.backbone, 'causal', False):
+        raise ValueError(f'--modes stream needs a causal config (backbone causal=True), e.g. '
+                         f'configs/dualpose/h36m/dualpose-b-causal_h36m-243f.py; '
+                         f'{args.config} is not causal')
     compile_cfg = cfg.get('compile') or args.compile
     fn = model
     if compile_cfg:
@@ -192,6 +205,10 @@ def _build_step(cfg, args, device, mode: str, precision: str):
     optimizer = (torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
                  if mode == 'train' else None)
 
+    if mode == 'stream':
+        return (model, _stream_step(model, fn, x, device, precision, compiled), seq_len,
+                compiled)
+
     def step():
         if mode == 'infer':
             with torch.no_grad(), _autocast(device, precision):
@@ -216,7 +233,9 @@ def _timed(step):
 def _timing_fields(times, cpu_times, batch_size, seq_len) -> dict:
     wall = summarize(times)
     med = wall['median']
+    p99 = sorted(times)[min(len(times) - 1, int(round(0.99 * (len(times) - 1))))]
     return dict(ms_median=1e3 * med, ms_min=1e3 * wall['min'], ms_max=1e3 * wall['max'],
+                ms_p99=1e3 * p99,
                 times_s=sorted(times),
                 # CPU time of the process (all threads): with --threads 1 on a busy machine
                 # a steadier figure than wall time, which counts time spent descheduled
@@ -242,6 +261,24 @@ def _peak_memory_fields(args, device) -> dict:
                 peak_mem_kind='process peak RSS' + ('' if args.worker_out else ' (cumulative)'))
 
 
+def _stream_step(model, fn, x, device, precision, compiled):
+    """One new frame per track through a causal model's caches, filled first with the T
+    frames of ``x`` (so that each temporal layer holds its full look-back)."""
+    backbone, head = model.backbone, model.head
+    step_fn = torch.compile(backbone.step) if compiled else backbone.step
+    state = backbone.init_state()
+    with torch.no_grad(), _autocast(device, precision):
+        for t in range(x.shape[1]):
+            backbone.step(x[:, t:t + 1], state)
+    frame = x[:, -1:]
+
+    def step():
+        with torch.no_grad(), _autocast(device, precision):
+            head(step_fn(frame, state))
+        _sync(device)
+    return step
+
+
 def run_case(cfg, args, mode: str, precision: str) -> dict:
     """Time one (mode, precision) in this process."""
     device = torch.device(args.device)
@@ -255,7 +292,8 @@ def run_case(cfg, args, mode: str, precision: str) -> dict:
     res = dict(mode=mode, precision=precision, batch_size=args.batch_size, seq_len=seq_len,
                device=str(device), threads=torch.get_num_threads(), compiled=compiled,
                attn_impl=args.attn_impl, malloc_tuned=malloc_tuned, warmup_s=warm_times,
-               **_timing_fields(times, cpu_times, args.batch_size, seq_len),
+               **_timing_fields(times, cpu_times, args.batch_size,
+                                1 if mode == 'stream' else seq_len),
                **_peak_memory_fields(args, device))
     if device.type == 'cpu':
         res['rss_before_bytes'] = rss_before
@@ -321,7 +359,7 @@ def _fmt_bytes(n):
 def report(results, header) -> str:
     """The header lines, then one table row per result (dualpose.utils.table)."""
     lines = [f'{k:<14}: {v}' for k, v in header.items()]
-    cols = ('mode', 'prec', 'batch', 'T', 'attn', 'ms/iter median [min, max]', 'cpu ms',
+    cols = ('mode', 'prec', 'batch', 'T', 'attn', 'ms/iter median [min, max]', 'p99', 'cpu ms',
             'clips/s', 'frames/s', 'GFLOP/s', 'MFU', 'peak mem')
     rows = []
     for r in results:
@@ -329,7 +367,8 @@ def report(results, header) -> str:
         mfu = f'{100 * r["mfu"]:.0f}%' if r.get('mfu') is not None else '-'
         gfs = f'{r["model_flops_per_s"] / 1e9:.1f}' if r.get('model_flops_per_s') else '-'
         rows.append((r['mode'], r['precision'], r['batch_size'], r['seq_len'],
-                     r.get('attn_impl') or 'config', rng, f'{r["cpu_ms_median"]:.0f}',
+                     r.get('attn_impl') or 'config', rng, f'{r["ms_p99"]:.1f}',
+                     f'{r["cpu_ms_median"]:.0f}',
                      f'{r["clips_per_s"]:.3f}', f'{r["frames_per_s"]:.1f}', gfs, mfu,
                      _fmt_bytes(r['peak_mem_bytes'])))
     lines += ['', format_table(rows, cols)]
@@ -391,6 +430,8 @@ def main(argv=None):
                         else _run_isolated(argv, mode, precision))
         flops = 2 * macs['matmul_macs'] * args.batch_size * (3 if mode == 'train' else 1)
         for res in case_results:
+            if mode == 'stream':  # one frame against cached keys: no MAC count of its own
+                continue
             res['model_flops_per_iter'] = flops
             res['model_flops_per_s'] = flops * 1e3 / res['ms_median']
             res['gemm_peak_flops_per_s'] = peaks[precision]

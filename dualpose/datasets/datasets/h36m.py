@@ -9,6 +9,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from dualpose.registry import DATASETS
+from ..h36m_cameras import subject_number
 from .base import BaseClipDataset, check_finite, load_pickle
 
 TRAIN_KEYS = ('joint_2d', 'confidence', 'joint3d_image', 'camera_name', 'source', 'action')
@@ -105,7 +106,7 @@ class Human36mDataset(BaseClipDataset):
     def select_videos(self, videos: List[np.ndarray]) -> List[np.ndarray]:
         if self.subjects is None:
             return videos
-        wanted = {int(str(s).upper().lstrip('S')) for s in self.subjects}
+        wanted = {subject_number(s) for s in self.subjects}
         kept, found = [], set()
         for frames in videos:
             src = str(self.arrays['source'][frames[0]])

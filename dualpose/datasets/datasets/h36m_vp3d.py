@@ -12,8 +12,9 @@ import numpy as np
 
 from dualpose.codecs import root_relative
 from dualpose.registry import DATASETS
-from ..h36m_cameras import (H36M_CAMERA_IDS, H36M_INTRINSICS, h36m_camera, project_to_pixels,
-                            world_to_camera)
+from ..h36m_cameras import (H36M_CAMERA_IDS, H36M_INTRINSICS, H36M_TEST_SUBJECTS,
+                            H36M_TRAIN_SUBJECTS, h36m_camera, project_to_pixels,
+                            subject_name, world_to_camera)
 from .base import check_finite, load_npz, npz_dict
 from .h36m import Human36mDataset
 
@@ -21,17 +22,10 @@ from .h36m import Human36mDataset
 # the complement): pelvis, right leg, left leg, spine, thorax, neck/nose, head, left arm,
 # right arm
 H36M_32_TO_17 = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
-H36M_TRAIN_SUBJECTS = ('S1', 'S5', 'S6', 'S7', 'S8')
-H36M_TEST_SUBJECTS = ('S9', 'S11')
 VP3D_HINT = ('See docs/datasets.md, "Human3.6M, VideoPose3D layout", for where the files come '
              'from.')
 _LAYOUT_3D = "{'S1': {'Directions 1': (N, 32, 3) world coordinates, ...}, ...}"
 _LAYOUT_2D = "{'S1': {'Directions 1': [4 arrays (N, 17, 2) pixels, one per camera], ...}, ...}"
-
-
-def _as_subject(subject) -> str:
-    s = str(subject).strip().upper()
-    return s if s.startswith('S') else f'S{s}'
 
 
 def _check_symmetry(path: str, metadata, flip_pairs: Sequence, num_joints: int) -> None:
@@ -128,7 +122,7 @@ def read_vp3d_h36m(path_3d: str, path_2d: Optional[str], subjects: Sequence[str]
         if not path_2d:
             raise ValueError('a 2D file (ann_file_2d) is needed unless use_gt_2d=True')
         data_2d = load_vp3d_2d(path_2d, flip_pairs)
-    subjects = [_as_subject(s) for s in subjects]
+    subjects = [subject_name(s) for s in subjects]
     for path, data, key in ((path_3d, data_3d, 'positions_3d'),
                             (path_2d, data_2d, 'positions_2d')):
         missing = [s for s in subjects if data is not None and s not in data]

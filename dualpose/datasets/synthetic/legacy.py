@@ -50,6 +50,7 @@ import numpy as np
 
 from .body import PARENTS, REST_DIRECTIONS
 from .noise import JITTER_STD
+from ..h36m_cameras import H36M_TEST_SUBJECTS, H36M_TRAIN_SUBJECTS
 from .writer import object_column, subject_number
 
 __all__ = [
@@ -520,8 +521,8 @@ def _make_split(subjects, actions, subactions, frames_per_video, cameras, seed, 
 
 
 def generate_synthetic_h36m(seed: int = 0,
-                            train_subjects: Sequence = ('S1', 'S5', 'S6', 'S7', 'S8'),
-                            test_subjects: Sequence = ('S9', 'S11'),
+                            train_subjects: Sequence = H36M_TRAIN_SUBJECTS,
+                            test_subjects: Sequence = H36M_TEST_SUBJECTS,
                             actions: Sequence[str] = DEFAULT_ACTIONS,
                             subactions: int = 2,
                             frames_per_video: int = DEFAULT_FRAMES_PER_VIDEO,

@@ -13,6 +13,7 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 
 from dualpose.utils.fileio import atomic_open
+from ..h36m_cameras import H36M_TEST_SUBJECTS, H36M_TRAIN_SUBJECTS, subject_number
 from .body import HEIGHT_RANGE, draw_body
 from .cameras import H36M_AREA, check_camera_ranges, h36m_rig, project, random_camera
 from .motion import FAMILIES, FPS, generate_motion
@@ -28,15 +29,6 @@ ACTION_NAMES = dict(locomotion='Locomotion', posture='Posture', upper_body='Uppe
 LENGTH_SPREAD = 1.6
 KEYS = ('joint_2d', 'confidence', 'joint3d_image', 'camera_name', 'source', 'action',
         '2.5d_factor', 'joints_2.5d_image')
-
-
-def subject_number(subject) -> int:
-    """``'S9'``, ``'s9'`` or ``9`` -> 9."""
-    s = str(subject).strip().upper()
-    s = s[1:] if s.startswith('S') else s
-    if not s.isdigit():
-        raise ValueError(f"subject must look like 'S9' or 9, got {subject!r}")
-    return int(s)
 
 
 def object_column(items, total: int) -> np.ndarray:
@@ -142,8 +134,8 @@ def _make_split(subjects, families, allowed, recordings, frames_per_video, camer
 
 
 def generate_synthetic_h36m(seed: int = 0,
-                            train_subjects: Sequence = ('S1', 'S5', 'S6', 'S7', 'S8'),
-                            test_subjects: Sequence = ('S9', 'S11'),
+                            train_subjects: Sequence = H36M_TRAIN_SUBJECTS,
+                            test_subjects: Sequence = H36M_TEST_SUBJECTS,
                             families: Sequence[str] = FAMILY_NAMES,
                             test_families: Optional[Sequence[str]] = None,
                             recordings: int = 5, test_recordings: int = 3,

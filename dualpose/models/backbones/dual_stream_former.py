@@ -27,13 +27,16 @@ class DualStreamBlock(nn.Module):
                  mlp_ratio: float = 4.0, drop_path: float = 0.0,
                  layer_scale_init: Optional[float] = 1e-5,
                  skeleton_links: Optional[Sequence[Tuple[int, int]]] = None,
-                 num_joints: Optional[int] = None):
+                 num_joints: Optional[int] = None, causal: bool = False,
+                 window: Optional[int] = None):
         super().__init__()
         if len(streams) == 0:
             raise ValueError('DualStreamBlock needs at least one stream config')
         common = dict(dim=dim, mlp_ratio=mlp_ratio, drop_path=drop_path,
                       layer_scale_init=layer_scale_init, skeleton_links=skeleton_links,
                       num_joints=num_joints)
+        if causal:  # only causal models pass these, so other streams need not take them
+            common.update(causal=True, window=window)
         self.streams = nn.ModuleList(MODELS.build({**cfg, **common}) for cfg in streams)
         self.fusion = (MODELS.build(dict(fusion, dim=dim, num_streams=len(streams)))
                        if len(streams) > 1 else None)
@@ -41,6 +44,11 @@ class DualStreamBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, T, J, C) -> (B, T, J, C)."""
         outs = [stream(x) for stream in self.streams]
+        return outs[0] if self.fusion is None else self.fusion(outs)
+
+    def step(self, x: torch.Tensor, caches: List[dict]) -> torch.Tensor:
+        """One new frame (B, 1, J, C) of a causal block; one cache per stream."""
+        outs = [stream.step(x, cache) for stream, cache in zip(self.streams, caches)]
         return outs[0] if self.fusion is None else self.fusion(outs)
 
 
@@ -71,6 +79,12 @@ class DualStreamFormer(BaseModule):
         temporal_pos_embed (bool): add a learned temporal position embedding (the paper does
             not; kept for the ablation). Needs ``max_frames``.
         max_frames (int): longest T the temporal embedding supports.
+        causal (bool): every temporal layer looks at past frames only, so that the output
+            of frame t depends on frames <= t: a model for live lifting (:meth:`step`,
+            :class:`dualpose.apis.LiftingStream`). Per-frame layers are unchanged.
+        window (int, optional): with ``causal``, each temporal layer looks back over the
+            last ``window`` frames (itself included); the live caches keep that many frames.
+            The causal configs set it to the training clip length.
     """
     arch_zoo = {
         'xs': dict(embed_dims=64, depth=12),
@@ -93,6 +107,8 @@ class DualStreamFormer(BaseModule):
                  layer_scale_init: Optional[float] = 1e-5,
                  temporal_pos_embed: bool = False,
                  max_frames: int = 243,
+                 causal: bool = False,
+                 window: Optional[int] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if isinstance(arch, str):
@@ -106,6 +122,14 @@ class DualStreamFormer(BaseModule):
         self.num_joints = num_joints
         self.in_channels = in_channels
         self.max_frames = max_frames
+        if window is not None and not causal:
+            raise ValueError(f'window={window} is the look-back of a causal model; set '
+                             'causal=True too')
+        if causal and temporal_pos_embed:
+            raise ValueError('a causal (live) model cannot use temporal_pos_embed: a frame\'s '
+                             'position in a stream has no fixed window to index')
+        self.causal = causal
+        self.window = window
 
         # a partial stream dict (e.g. from --cfg-options ...transformer_stream.attn_impl=math)
         # keeps the default type
@@ -127,7 +151,8 @@ class DualStreamFormer(BaseModule):
         self.blocks = nn.ModuleList(
             DualStreamBlock(dim, chosen, fusion, mlp_ratio=arch['mlp_ratio'],
                             drop_path=rates[i], layer_scale_init=layer_scale_init,
-                            skeleton_links=skeleton_links, num_joints=num_joints)
+                            skeleton_links=skeleton_links, num_joints=num_joints,
+                            causal=causal, window=window)
             for i in range(self.depth))
         self.norm = nn.LayerNorm(dim)
         self._init_weights()
@@ -180,3 +205,23 @@ class DualStreamFormer(BaseModule):
                 layers.append(x)
         x = self.norm(x)
         return (x, layers) if return_layers else x
+
+    def init_state(self) -> List[List[dict]]:
+        """Empty caches for :meth:`step`: one dict per stream of each block."""
+        if not self.causal:
+            raise RuntimeError('step-by-step inference needs a causal backbone '
+                               '(DualStreamFormer(causal=True))')
+        return [[{} for _ in blk.streams] for blk in self.blocks]
+
+    def step(self, x: torch.Tensor, state: List[List[dict]]) -> torch.Tensor:
+        """The features of one new frame of a causal model: x (B, 1, J, in_channels) ->
+        (B, 1, J, C), given the ``state`` of the frames before it (from :meth:`init_state`,
+        updated in place). Over a sequence, equals :meth:`forward`'s frames one by one."""
+        if len(state) != len(self.blocks):
+            raise ValueError(f'state holds {len(state)} blocks, the backbone has '
+                             f'{len(self.blocks)}; start from init_state()')
+        self.check_input(x)
+        x = self.pos_drop(self.embed(x) + self.spatial_pos)
+        for blk, caches in zip(self.blocks, state):
+            x = blk.step(x, caches)
+        return self.norm(x)

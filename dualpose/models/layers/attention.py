@@ -48,8 +48,9 @@ class MultiHeadSelfAttention(nn.Module):
     def use_sdpa(self) -> bool:
         return self.attn_impl != 'math'
 
-    def attend(self, q, k, v):
-        return scaled_dot_product(q, k, v, self.attn_impl, self.attn_drop, self.training)
+    def attend(self, q, k, v, attn_mask=None):
+        return scaled_dot_product(q, k, v, self.attn_impl, self.attn_drop, self.training,
+                                  attn_mask)
 
     def project(self, out: torch.Tensor, out_scale: Optional[torch.Tensor]) -> torch.Tensor:
         return self.proj_drop(linear_out_scaled(out, self.proj, out_scale))
@@ -73,20 +74,67 @@ class SpatialAttention(MultiHeadSelfAttention):
         return super().forward(x.reshape(b * t, j, c), out_scale).view(b, t, j, c)
 
 
+def causal_mask(num_frames: int, window: Optional[int] = None, device=None) -> torch.Tensor:
+    """(T, T) bool, True where frame t may attend to frame s: ``t - window < s <= t`` (every
+    earlier frame when ``window`` is None)."""
+    t = torch.arange(num_frames, device=device)
+    lag = t.view(-1, 1) - t.view(1, -1)
+    mask = lag >= 0
+    if window is not None:
+        mask &= lag < window
+    return mask
+
+
 class TemporalAttention(MultiHeadSelfAttention):
     """Attention among the T frames of each joint: ``(B, T, J, C) -> (B, T, J, C)``.
 
     The projections run in the (B, T, J, C) layout; the only copies are q, k, v into the
     per-joint (B*J, H, T, D) layout (a view when B = 1) and the attention output back into
     (B, T, J, C), which the output projection needs contiguous anyway.
+
+    Args:
+        causal (bool): frame t attends to frames s <= t only (live lifting).
+        window (int, optional): with ``causal``, a bounded look-back: t attends to the last
+            ``window`` frames, itself included. :meth:`step` then keeps ``window`` keys.
     """
 
-    def forward(self, x: torch.Tensor, out_scale: Optional[torch.Tensor] = None):
-        b, t, j, c = x.shape
+    def __init__(self, dim: int, causal: bool = False, window: Optional[int] = None,
+                 **kwargs):
+        super().__init__(dim, **kwargs)
+        if window is not None and (not causal or int(window) < 1):
+            raise ValueError(f'window={window}: a look-back needs causal=True and window >= 1')
+        self.causal = causal
+        self.window = None if window is None else int(window)
+
+    def _qkv(self, x):
+        b, t, j, _ = x.shape
         h, d = self.num_heads, self.head_dim
         # (B, T, J, 3C) -> (3, B, J, H, T, D) view -> q, k, v of (B*J, H, T, D)
         qkv = self.qkv(x).view(b, t, j, 3, h, d).permute(3, 0, 2, 4, 1, 5)
-        q, k, v = (z.reshape(b * j, h, t, d) for z in qkv.unbind(0))
-        out = self.attend(q, k, v).view(b, j, h, t, d)
+        return (z.reshape(b * j, h, t, d) for z in qkv.unbind(0))
+
+    def _out(self, out, shape, out_scale):
+        b, t, j, c = shape
+        out = out.view(b, j, self.num_heads, t, self.head_dim)
         out = out.permute(0, 3, 1, 2, 4).reshape(b, t, j, c)
         return self.project(out, out_scale)
+
+    def forward(self, x: torch.Tensor, out_scale: Optional[torch.Tensor] = None):
+        q, k, v = self._qkv(x)
+        mask = causal_mask(x.shape[1], self.window, x.device) if self.causal else None
+        return self._out(self.attend(q, k, v, mask), x.shape, out_scale)
+
+    def step(self, x: torch.Tensor, cache: dict, out_scale: Optional[torch.Tensor] = None):
+        """One new frame ``x`` (B, 1, J, C) of a causal model, given the keys and values of
+        the frames before it in ``cache`` (updated in place; empty at the first frame).
+        Equals the last frame of :meth:`forward` over all the frames so far."""
+        if not self.causal:
+            raise RuntimeError('TemporalAttention.step needs a causal layer (causal=True)')
+        q, k, v = self._qkv(x)
+        if cache:
+            k = torch.cat([cache['k'], k], dim=2)
+            v = torch.cat([cache['v'], v], dim=2)
+        if self.window is not None and k.shape[2] > self.window:
+            k, v = k[:, :, -self.window:], v[:, :, -self.window:]
+        cache['k'], cache['v'] = k, v
+        return self._out(self.attend(q, k, v), x.shape, out_scale)

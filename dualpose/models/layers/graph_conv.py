@@ -5,7 +5,7 @@ graph without self-loops (U is the self term). Norm is a LayerNorm over channels
 depends on the number of frames or joints at build time (no BatchNorm over nodes).
 """
 from abc import ABCMeta, abstractmethod
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -28,7 +28,10 @@ class _GraphConvBase(nn.Module, metaclass=ABCMeta):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, T, J, C) -> (B, T, J, C)."""
-        return F.relu(x + self.norm(self.aggregate(x, self.V(x)) + self.U(x)))
+        return self.combine(x, self.aggregate(x, self.V(x)))
+
+    def combine(self, x: torch.Tensor, messages: torch.Tensor) -> torch.Tensor:
+        return F.relu(x + self.norm(messages + self.U(x)))
 
 
 class SkeletonGraphConv(_GraphConvBase):
@@ -71,20 +74,33 @@ class TemporalGraphConv(_GraphConvBase):
             every row has degree k so ``A_hat`` reduces to the mean over the k neighbours.
         k (int): neighbours in ``'knn'`` mode (clamped to T-1).
         dense (bool): use the dense (T, T) reference computation (for tests).
+        causal (bool): link each frame to past frames only (live lifting): ``'banded'``
+            takes the message of t-1 alone (weight 1; none for the first frame), ``'knn'``
+            the mean over the k most similar earlier frames (fewer while fewer exist).
+        window (int, optional): with ``causal``, ``'knn'`` looks back over the last
+            ``window`` frames, the current one included (as the causal attention).
     """
 
-    def __init__(self, dim: int, mode: str = 'banded', k: int = 2, dense: bool = False):
+    def __init__(self, dim: int, mode: str = 'banded', k: int = 2, dense: bool = False,
+                 causal: bool = False, window: Optional[int] = None):
         super().__init__(dim)
         if mode not in ('banded', 'knn'):
             raise ValueError(f"temporal graph mode must be 'banded' or 'knn', got {mode!r}")
+        if window is not None and (not causal or int(window) < 1):
+            raise ValueError(f'window={window}: a look-back needs causal=True and window >= 1')
         self.mode = mode
         self.k = k
         self.dense = dense
+        self.causal = causal
+        self.window = None if window is None else int(window)
 
     def aggregate(self, x, v):
         t = v.shape[1]
         if t == 1:
             return torch.zeros_like(v)
+        if self.causal:
+            return self._causal_knn(x, v) if self.mode == 'knn' else F.pad(
+                v[:, :-1], (0, 0, 0, 0, 1, 0))
         if self.mode == 'banded':
             return self._banded_dense(v) if self.dense else self._banded(v)
         return self._knn(x, v)
@@ -115,6 +131,57 @@ class TemporalGraphConv(_GraphConvBase):
         eye = torch.eye(t, dtype=torch.bool, device=x.device)
         sim = sim.masked_fill(eye, float('-inf'))
         return sim.topk(k, dim=-1).indices
+
+    def _past_knn(self, sim: torch.Tensor, allowed: torch.Tensor, v_bj: torch.Tensor):
+        """Mean of the values of the k most similar allowed frames. sim, allowed: (BJ, Tq,
+        Tk); v_bj: (BJ, Tk, C) -> (BJ, Tq, C), zero where no frame is allowed."""
+        k = min(self.k, sim.shape[-1])
+        top, idx = sim.masked_fill(~allowed, float('-inf')).topk(k, dim=-1)
+        valid = torch.isfinite(top).to(v_bj.dtype)  # (BJ, Tq, k)
+        rows = torch.arange(v_bj.shape[0], device=v_bj.device).view(-1, 1, 1)
+        gathered = v_bj[rows, idx] * valid.unsqueeze(-1)  # (BJ, Tq, k, C)
+        return gathered.sum(2) / valid.sum(-1, keepdim=True).clamp(min=1)
+
+    def _causal_knn(self, x, v):
+        b, t, j, c = v.shape
+        feats = x.detach().transpose(1, 2).reshape(b * j, t, c)
+        lag = torch.arange(t, device=x.device).view(-1, 1) - torch.arange(
+            t, device=x.device).view(1, -1)
+        allowed = lag > 0
+        if self.window is not None:
+            allowed &= lag < self.window
+        out = self._past_knn(feats @ feats.transpose(-1, -2), allowed.expand(b * j, t, t),
+                             v.transpose(1, 2).reshape(b * j, t, c))
+        return out.view(b, j, t, c).transpose(1, 2)
+
+    def step(self, x: torch.Tensor, cache: dict) -> torch.Tensor:
+        """One new frame ``x`` (B, 1, J, C) of a causal layer, given what it kept of the
+        frames before (``cache``, updated in place; empty at the first frame). Equals the
+        last frame of :meth:`forward` over all the frames so far."""
+        if not self.causal:
+            raise RuntimeError('TemporalGraphConv.step needs a causal layer (causal=True)')
+        v = self.V(x)
+        if self.mode == 'banded':
+            messages = cache['v'] if cache else torch.zeros_like(v)
+            cache['v'] = v
+            return self.combine(x, messages)
+        b, _, j, c = v.shape
+        feat = x.detach().transpose(1, 2).reshape(b * j, 1, c)
+        vj = v.transpose(1, 2).reshape(b * j, 1, c)
+        if cache:
+            past_f, past_v = cache['x'], cache['v']
+            sim = feat @ past_f.transpose(-1, -2)  # (BJ, 1, n)
+            allowed = torch.ones_like(sim, dtype=torch.bool)
+            messages = self._past_knn(sim, allowed, past_v).view(b, j, 1, c).transpose(1, 2)
+            past_f, past_v = torch.cat([past_f, feat], 1), torch.cat([past_v, vj], 1)
+        else:
+            messages = torch.zeros_like(v)
+            past_f, past_v = feat, vj
+        if self.window is not None:  # the frames the next one may link to
+            start = max(past_f.shape[1] - (self.window - 1), 0)
+            past_f, past_v = past_f[:, start:], past_v[:, start:]
+        cache['x'], cache['v'] = past_f, past_v
+        return self.combine(x, messages)
 
     def _knn(self, x, v):
         idx = self._knn_indices(x)

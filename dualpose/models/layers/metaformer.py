@@ -47,3 +47,18 @@ class MetaFormerBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.drop_path(self._branch(self.mixer, self.norm1(x), self.ls1))
         return x + self.drop_path(self._branch(self.mlp, self.norm2(x), self.ls2))
+
+    def step(self, x: torch.Tensor, cache: dict) -> torch.Tensor:
+        """One new frame (B, 1, J, C) of a causal model: the mixer's ``step`` with its
+        ``cache`` (temporal mixers), else its plain forward (per-frame mixers)."""
+        if not hasattr(self.mixer, 'step'):
+            return self.forward(x)
+        h, scale = self.norm1(x), self.ls1
+        if scale is None:
+            mixed = self.mixer.step(h, cache)
+        elif self.fold_layer_scale and getattr(self.mixer, 'takes_out_scale', False):
+            mixed = self.mixer.step(h, cache, out_scale=scale)
+        else:
+            mixed = scale * self.mixer.step(h, cache)
+        x = x + self.drop_path(mixed)
+        return x + self.drop_path(self._branch(self.mlp, self.norm2(x), self.ls2))

@@ -15,7 +15,8 @@ class BaseStream(nn.Module):
     """Contract of a stream. The block that builds a stream passes these keywords to every
     stream config: ``dim``, ``mlp_ratio``, ``drop_path``, ``layer_scale_init``,
     ``skeleton_links`` and ``num_joints`` (a stream may ignore the skeleton). ``forward`` maps
-    (B, T, J, C) to (B, T, J, C)."""
+    (B, T, J, C) to (B, T, J, C). A causal backbone also passes ``causal=True`` and
+    ``window``; a stream that supports live lifting implements :meth:`step`."""
 
     def __init__(self, dim: int, mlp_ratio: float = 4.0, drop_path: float = 0.0,
                  layer_scale_init: Optional[float] = 1e-5,
@@ -31,6 +32,11 @@ class BaseStream(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.temporal(self.spatial(x))
+
+    def step(self, x: torch.Tensor, cache: dict) -> torch.Tensor:
+        """One new frame (B, 1, J, C) of a causal stream; ``cache`` (a dict, empty at the
+        first frame) holds what the temporal mixer keeps of the earlier frames."""
+        return self.temporal.step(self.spatial(x), cache)
 
 
 @MODELS.register_module()
@@ -48,12 +54,14 @@ class TransformerStream(BaseStream):
 
     def __init__(self, dim: int, num_heads: int = 8, qkv_bias: bool = True,
                  attn_drop: float = 0.0, attn_impl: Optional[str] = None,
-                 use_sdpa: Optional[bool] = None, **kwargs):
+                 use_sdpa: Optional[bool] = None, causal: bool = False,
+                 window: Optional[int] = None, **kwargs):
         super().__init__(dim, **kwargs)
         attn = dict(num_heads=num_heads, qkv_bias=qkv_bias, attn_drop=attn_drop,
                     attn_impl=attn_impl, use_sdpa=use_sdpa)
         self.spatial = self._metaformer(SpatialAttention(dim, **attn))
-        self.temporal = self._metaformer(TemporalAttention(dim, **attn))
+        self.temporal = self._metaformer(
+            TemporalAttention(dim, causal=causal, window=window, **attn))
 
 
 @MODELS.register_module()
@@ -66,11 +74,13 @@ class GCNStream(BaseStream):
         k (int): neighbours for ``'knn'``.
     """
 
-    def __init__(self, dim: int, temporal_graph: str = 'banded', k: int = 2, **kwargs):
+    def __init__(self, dim: int, temporal_graph: str = 'banded', k: int = 2,
+                 causal: bool = False, window: Optional[int] = None, **kwargs):
         super().__init__(dim, **kwargs)
         if kwargs.get('skeleton_links') is None or kwargs.get('num_joints') is None:
             raise ValueError('GCNStream needs skeleton_links and num_joints (from the dataset '
                              'metainfo)')
         self.spatial = self._metaformer(
             SkeletonGraphConv(dim, kwargs['skeleton_links'], kwargs['num_joints']))
-        self.temporal = self._metaformer(TemporalGraphConv(dim, mode=temporal_graph, k=k))
+        self.temporal = self._metaformer(TemporalGraphConv(dim, mode=temporal_graph, k=k,
+                                                           causal=causal, window=window))

@@ -1,0 +1,145 @@
+"""Live lifting: each new frame of 2D keypoints lifted as it arrives, by a causal model.
+
+A causal backbone (``DualStreamFormer(causal=True, window=W)``) makes frame t depend on frames
+<= t only, so the features of a new frame follow from the new frame and what each temporal
+layer kept of the last W frames (attention keys and values, the graph's previous frame):
+one pass of J tokens through the layers instead of a whole window (``backbone.step``).
+
+    from dualpose.apis import LiftingStream, init_model
+    model = init_model('configs/dualpose/synthetic/dualpose-tiny-causal_synthetic-27f.py', ckpt)
+    stream = LiftingStream(model, image_size=(1000, 1002))
+    for keypoints in detector:          # (J, 2|3) pixels, one frame
+        pose = stream.push(keypoints)   # (J, 3) root-relative, normalised screen units
+
+The outputs equal the causal model's forward over all frames pushed so far (tested within
+1e-5), frame by frame.
+"""
+from typing import Dict, Optional, Sequence, Union
+
+import numpy as np
+import torch
+
+from dualpose.codecs import ScreenLiftingCodec, flip_pose, root_relative
+from dualpose.keypoints.checks import check_image_size, check_keypoints
+
+__all__ = ['LiftingStream', 'CAUSAL_CONFIG']
+
+# the config a live user should train or load (named in the refusal of a non-causal model)
+CAUSAL_CONFIG = 'configs/dualpose/synthetic/dualpose-tiny-causal_synthetic-27f.py'
+
+
+class LiftingStream:
+    """Lift one frame at a time, for one person or a batch of tracks.
+
+    Args:
+        model: a lifter from :func:`~dualpose.apis.init_model` whose backbone is causal
+            (``causal=True``); a non-causal model is refused.
+        image_size: (w, h) pixels of the video.
+        num_tracks (int): people lifted together (a batch); ``push`` then takes
+            (num_tracks, J, 2|3). Default 1: ``push`` takes (J, 2|3).
+        flip_test (bool, optional): average with the mirrored input as the batch API does;
+            default the model's ``test_cfg.flip_test``. Costs a second row per track.
+        converter: a joint-set name or converter config (``'coco17'``...) applied first.
+
+    Undetected joints (confidence 0, any coordinates, NaN included) are filled from the past
+    only: the joint's last detected position in this track, else the mean of the frame's
+    detected joints. A frame in which a track has no detected joint before any was seen is
+    refused with a message.
+    """
+
+    def __init__(self, model, image_size: Sequence[float], num_tracks: int = 1,
+                 flip_test: Optional[bool] = None, converter: Union[None, str, Dict] = None):
+        backbone = getattr(model, 'backbone', None)
+        if not getattr(backbone, 'causal', False) or not hasattr(backbone, 'step'):
+            raise ValueError(
+                f'LiftingStream needs a causal model (its backbone built with causal=True) '
+                f'so that a frame depends on earlier frames only; this '
+                f'{type(backbone).__name__} is not. Use a causal config, e.g. {CAUSAL_CONFIG}')
+        meta = getattr(model, 'dataset_meta', None)
+        if meta is None:
+            raise AttributeError('the model has no dataset_meta (skeleton, flips, root joint): '
+                                 'build it with dualpose.apis.init_model')
+        if int(num_tracks) < 1:
+            raise ValueError(f'num_tracks must be >= 1, got {num_tracks}')
+        self.model = model
+        self.image_size = check_image_size(image_size, 'LiftingStream')
+        self.num_tracks = int(num_tracks)
+        self.flip = bool(model.test_cfg.get('flip_test', True) if flip_test is None
+                         else flip_test)
+        self.flip_indices = list(meta['flip_indices'])
+        self.num_joints = int(meta['num_joints'])
+        self.root = int(meta.get('root_index', 0))
+        self.codec = ScreenLiftingCodec(root_index=self.root)
+        self.converter = None
+        if converter is not None:
+            from dualpose.keypoints import build_converter
+            self.converter = build_converter(converter)
+        self.device = next(model.parameters()).device
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every frame: the next push starts new sequences."""
+        self._state = self.model.backbone.init_state()
+        self._last = None        # (P, J, 2) last known position of each joint
+        self.frames = 0
+
+    def _fill(self, xy: np.ndarray, conf: np.ndarray) -> np.ndarray:
+        detected = conf > 0
+        out = xy.copy()
+        for p in range(len(xy)):
+            if detected[p].all():
+                continue
+            if self._last is not None:
+                fill = self._last[p]
+            elif detected[p].any():
+                fill = np.broadcast_to(xy[p][detected[p]].mean(0), xy[p].shape)
+            else:
+                raise ValueError(f'LiftingStream: track {p} has no joint with confidence > 0 in '
+                                 f'its first frame; push frames from when the person is seen')
+            out[p][~detected[p]] = fill[~detected[p]]
+        self._last = out
+        return out
+
+    @torch.no_grad()
+    def push(self, keypoints, scores=None) -> np.ndarray:
+        """Lift the newest frame.
+
+        Args:
+            keypoints: (J, 2|3) pixels (third channel: confidence) with ``num_tracks=1``,
+                else (num_tracks, J, 2|3).
+            scores: (J,) or (num_tracks, J) confidences; overrides a third channel.
+
+        Returns:
+            (J, 3), or (num_tracks, J, 3): root-relative 3D in normalised screen units, as
+            :func:`~dualpose.apis.inference_lifting` returns them.
+        """
+        kp = np.asarray(keypoints, dtype=np.float64)
+        single = kp.ndim == 2
+        if single:
+            kp = kp[None]
+            scores = None if scores is None else np.asarray(scores)[None]
+        if kp.ndim != 3 or len(kp) != self.num_tracks:
+            raise ValueError(f'LiftingStream.push: expected keypoints of shape '
+                             f'{"(J, 2|3)" if self.num_tracks == 1 else "(P, J, 2|3)"} for '
+                             f'{self.num_tracks} track(s), got {np.shape(keypoints)}')
+        xy, conf, _ = check_keypoints(kp, scores, where='LiftingStream.push',
+                                      frame_ids=[f'track {p}' for p in range(len(kp))])
+        if self.converter is not None:
+            xy, conf = self.converter(xy, conf)
+        if xy.shape[1] != self.num_joints:
+            raise ValueError(f'LiftingStream.push: the model lifts {self.num_joints} joints, '
+                             f'the keypoints have {xy.shape[1]}; pass converter= (e.g. '
+                             "'coco17') to convert them")
+        xy = self._fill(xy, conf)
+        inputs = self.codec.encode(xy, self.image_size, conf)['lifting_inputs']
+        x = torch.from_numpy(inputs).to(self.device)[:, None]  # (P, 1, J, 3)
+        if self.flip:
+            x = torch.cat([x, flip_pose(x, self.flip_indices)])
+        pred = self.model.head(self.model.backbone.step(x, self._state))
+        if self.flip:
+            p = self.num_tracks
+            pred = (pred[:p] + flip_pose(pred[p:], self.flip_indices)) / 2
+        pred = root_relative(pred, self.root)[:, 0]
+        self.frames += 1
+        out = self.codec.decode(pred.cpu().numpy())['pred']
+        return out[0] if single else out

@@ -1,0 +1,195 @@
+"""Live lifting: causal layers, their step-by-step caches and LiftingStream equal the causal
+model's forward over the same frames."""
+import numpy as np
+import pytest
+import torch
+
+from dualpose.apis import LiftingStream, init_model, register_all_modules
+from dualpose.codecs import ScreenLiftingCodec
+from dualpose.models.backbones.dual_stream_former import DualStreamFormer
+from tests.conftest import REPO_ROOT
+
+CAUSAL = f'{REPO_ROOT}/configs/dualpose/synthetic/dualpose-tiny-causal_synthetic-27f.py'
+TINY = {'model.backbone.arch.embed_dims': 16, 'model.backbone.arch.depth': 2,
+        'model.backbone.arch.num_heads': 2, 'model.head.hidden_dims': 32}
+LINKS = [(0, 1), (1, 2), (0, 3), (3, 4)]
+register_all_modules()
+
+
+def _backbone(graph, window, streams=('transformer', 'gcn')):
+    torch.manual_seed(0)
+    # a large layer scale so that every layer changes the features visibly
+    return DualStreamFormer(LINKS, 5, arch=dict(embed_dims=16, depth=3, num_heads=2),
+                            causal=True, window=window, streams=streams,
+                            gcn_stream=dict(temporal_graph=graph), layer_scale_init=0.5).eval()
+
+
+@pytest.mark.parametrize('graph', ['banded', 'knn'])
+@pytest.mark.parametrize('window', [None, 1, 3, 8])
+def test_steps_equal_the_causal_forward(graph, window):
+    model = _backbone(graph, window)
+    x = torch.randn(2, 14, 5, 3)  # longer than every window
+    with torch.no_grad():
+        full = model(x)
+        state = model.init_state()
+        steps = torch.cat([model.step(x[:, t:t + 1], state) for t in range(14)], 1)
+        prefix = model(x[:, :6])
+    np.testing.assert_allclose(steps.numpy(), full.numpy(), atol=1e-5, rtol=1e-5)
+    # causal: a frame's output does not change when later frames are added
+    np.testing.assert_allclose(prefix.numpy(), full[:, :6].numpy(), atol=1e-5, rtol=1e-5)
+    if window is not None:  # and it forgets what lies beyond the look-back
+        with torch.no_grad():
+            changed = model(torch.cat([torch.randn(2, 4, 5, 3), x[:, 4:]], 1))[:, 4:]
+            alone = model(x[:, 4:])
+        # per layer a frame reaches window - 1 frames back (the banded graph always t - 1),
+        # and the reach adds up over the layers
+        reach = max(window - 1, 1 if graph == 'banded' else 0) * len(model.blocks)
+        tail = slice(reach, None)
+        assert changed[:, tail].shape[1] > 0 or window == 8
+        np.testing.assert_allclose(changed[:, tail].numpy(), alone[:, tail].numpy(),
+                                   atol=1e-5, rtol=1e-5)
+
+
+def test_causal_settings_are_checked():
+    with pytest.raises(ValueError, match='look-back of a causal model'):
+        DualStreamFormer(LINKS, 5, arch=dict(embed_dims=16, depth=1), window=4)
+    with pytest.raises(ValueError, match='cannot use temporal_pos_embed'):
+        DualStreamFormer(LINKS, 5, arch=dict(embed_dims=16, depth=1), causal=True,
+                         temporal_pos_embed=True)
+    with pytest.raises(RuntimeError, match='needs a causal backbone'):
+        DualStreamFormer(LINKS, 5, arch=dict(embed_dims=16, depth=1)).init_state()
+
+
+def _walk(t, j=17, seed=0):
+    rng = np.random.default_rng(seed)
+    base = rng.uniform(300, 700, (1, j, 2))
+    drift = np.cumsum(rng.normal(0, 3, (t, 1, 2)), 0)
+    return base + drift + rng.normal(0, 2, (t, j, 2))
+
+
+@pytest.fixture(scope='module')
+def causal_model():
+    torch.manual_seed(0)
+    return init_model(CAUSAL, cfg_options={**TINY, 'model.backbone.window': 5})
+
+
+@pytest.mark.parametrize('flip', [True, False])
+def test_stream_equals_the_models_forward_over_the_frames(causal_model, flip):
+    t, size = 16, (1000, 1002)
+    kpts = _walk(t)
+    stream = LiftingStream(causal_model, size, flip_test=flip)
+    live = np.stack([stream.push(k) for k in kpts])
+    inputs = ScreenLiftingCodec(root_index=0).encode(kpts, size)['lifting_inputs']
+    causal_model.test_cfg['flip_test'] = flip
+    with torch.no_grad():
+        ref = causal_model.predict_coords(torch.from_numpy(inputs)[None],
+                                          causal_model.dataset_meta['flip_indices'], 0)[0]
+    causal_model.test_cfg['flip_test'] = True
+    assert live.shape == (t, 17, 3) and stream.frames == t
+    np.testing.assert_allclose(live, ref.numpy(), atol=1e-5, rtol=1e-5)
+    stream.reset()  # a new sequence: the same first frame gives the same pose again
+    np.testing.assert_allclose(stream.push(kpts[0]), live[0], atol=1e-6)
+
+
+def test_tracks_in_one_batch_equal_tracks_alone(causal_model):
+    a, b = _walk(8, seed=1), _walk(8, seed=2)
+    both = LiftingStream(causal_model, (1000, 1000), num_tracks=2)
+    alone = [LiftingStream(causal_model, (1000, 1000)) for _ in range(2)]
+    for t in range(8):
+        out = both.push(np.stack([a[t], b[t]]))
+        np.testing.assert_allclose(out[0], alone[0].push(a[t]), atol=1e-5)
+        np.testing.assert_allclose(out[1], alone[1].push(b[t]), atol=1e-5)
+
+
+def test_gaps_are_filled_from_the_past_and_bad_input_refused(causal_model):
+    stream = LiftingStream(causal_model, (1000, 1000))
+    kpts = np.concatenate([_walk(3), np.ones((3, 17, 1))], -1)
+    stream.push(kpts[0])
+    gap = kpts[1].copy()
+    gap[4, :2], gap[4, 2] = np.nan, 0.0          # an undetected joint: last seen position
+    with_gap = stream.push(gap)
+    assert np.isfinite(with_gap).all()
+    assert np.allclose(stream._last[0, 4], kpts[0, 4, :2])
+    with pytest.raises(ValueError, match=r'model lifts 17 joints, the keypoints have 16'):
+        stream.push(kpts[2, :16])
+    with pytest.raises(ValueError, match=r"NaN or infinite coordinates .*'track 0'.*joint 2"):
+        bad = kpts[2].copy()
+        bad[2, 0] = np.nan
+        stream.push(bad)
+    with pytest.raises(ValueError, match=r'expected keypoints of shape \(J, 2\|3\)'):
+        stream.push(kpts[:2])
+    first = LiftingStream(causal_model, (1000, 1000))
+    with pytest.raises(ValueError, match='track 0 has no joint with confidence > 0'):
+        first.push(np.zeros((17, 3)))
+
+
+def test_a_non_causal_model_is_refused_with_the_config_to_use():
+    model = init_model(f'{REPO_ROOT}/configs/dualpose/synthetic/dualpose-tiny_synthetic-27f.py',
+                       cfg_options=TINY)
+    with pytest.raises(ValueError, match='needs a causal model.*dualpose-tiny-causal_synthetic'):
+        LiftingStream(model, (1000, 1000))
+
+
+# ------------------------------------------------------------------------------ the demo
+@pytest.fixture(scope='module')
+def causal_checkpoint(tmp_path_factory):
+    folder = tmp_path_factory.mktemp('causal_model')
+    config = folder / 'tiny_causal.py'
+    config.write_text(f'_base_ = [{CAUSAL!r}]\n'
+                      'model = dict(backbone=dict(arch=dict(embed_dims=16, depth=1, '
+                      'num_heads=2), window=4), head=dict(hidden_dims=32))\n')
+    torch.manual_seed(0)
+    model = init_model(str(config))
+    ckpt = folder / 'tiny_causal.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
+    return str(config), str(ckpt), model
+
+
+def test_demo_online_lifts_the_file_frame_by_frame(causal_checkpoint, tmp_path, capsys):
+    from tests.conftest import load_tool
+    demo = load_tool('demo/lift_keypoints.py')
+    config, ckpt, model = causal_checkpoint
+    from dualpose.keypoints import read_keypoints
+    seq = read_keypoints(f'{REPO_ROOT}/demo/samples/synthetic_walking_coco17.json')
+    sample = tmp_path / 'walk.npz'  # 40 frames of the shipped sample
+    np.savez(sample, keypoints=seq.keypoints[:40], keypoint_scores=seq.scores[:40],
+             image_size=np.asarray(seq.image_size), joint_set='coco17')
+    rc = demo.main([str(sample), '--config', config, '--checkpoint', ckpt, '--online',
+                    '--no-anim', '--frames', '0', '--out-dir', str(tmp_path), '--no-progress'])
+    out = capsys.readouterr().out
+    assert rc == 0 and 'per-frame latency over 40 frames' in out and 'p99' in out
+    saved = np.load(tmp_path / 'walk_3d.npz')
+    stream = LiftingStream(model, seq.image_size, converter='coco17')
+    expected = np.stack([stream.push(k, s) for k, s in zip(seq.keypoints[:40], seq.scores[:40])])
+    np.testing.assert_allclose(saved['keypoints_3d'], expected, atol=1e-5)
+
+
+def test_live_json_lines_in_and_out(causal_checkpoint, monkeypatch, capsys):
+    import io
+    import json
+    from tests.conftest import load_tool
+    demo = load_tool('demo/lift_keypoints.py')
+    config, ckpt, model = causal_checkpoint
+    kpts = np.concatenate([_walk(5), np.ones((5, 17, 1))], -1)
+    lines = [json.dumps(dict(keypoints=k.tolist(), frame_id=f'f{t}'))
+             for t, k in enumerate(kpts)]
+    lines.insert(2, '')  # blank lines are skipped
+    monkeypatch.setattr('sys.stdin', io.StringIO('\n'.join(lines) + '\n'))
+    rc = demo.main(['-', '--config', config, '--checkpoint', ckpt, '--image-size', '1000',
+                    '1000'])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    out = [json.loads(line) for line in captured.out.splitlines()]
+    assert [o['frame'] for o in out] == [0, 1, 2, 3, 4]
+    assert [o['frame_id'] for o in out] == [f'f{t}' for t in range(5)]
+    stream = LiftingStream(model, (1000, 1000))
+    for o, k in zip(out, kpts):
+        np.testing.assert_allclose(o['keypoints_3d'], stream.push(k), atol=1e-4)
+    assert 'per-frame latency over 5 frames' in captured.err
+
+    monkeypatch.setattr('sys.stdin', io.StringIO('{"points": []}\n'))
+    rc = demo.main(['-', '--config', config, '--checkpoint', ckpt, '--image-size', '1000',
+                    '1000'])
+    assert rc == 1 and 'line 1: expected {"keypoints"' in capsys.readouterr().err
+    rc = demo.main(['-', '--config', config, '--checkpoint', ckpt])
+    assert rc == 1 and 'needs --image-size' in capsys.readouterr().err
