@@ -4,9 +4,9 @@ Trains and tests every arm of every study with the same budget and the same seed
 writes, to the work directory, a Markdown table (mean ± sample std over seeds of MPJPE,
 P-MPJPE and MPJVE, mm, test split), ``results.json`` and a bar chart ``ablation.png``:
 
-    .venv/bin/python tools/analysis/ablation.py --quick        # 18.9 min measured on 2 CPU cores, noisy
-    .venv/bin/python tools/analysis/ablation.py                # full mode, 89 min measured on 2 CPU cores
-    .venv/bin/python tools/analysis/ablation.py --mode long    # the shipped budget, ~15.6 h estimated
+    .venv/bin/python tools/analysis/ablation.py --quick      # 18.9 min measured, 2 CPU cores, noisy
+    .venv/bin/python tools/analysis/ablation.py              # full mode: 89 min measured
+    .venv/bin/python tools/analysis/ablation.py --mode long  # shipped budget: ~15.6 h estimated
 
 Studies (arm marked * is the paper's choice):
   streams            dual-stream* | Transformer only | GCN only (depths matched on parameters)
@@ -52,12 +52,13 @@ PRETRAIN = SYN + 'dualpose-tiny-crl-pretrain_synthetic-27f.py'
 # 'quick': narrow, shallow models and few clips (windows every 54 frames for the supervised
 #   arms, 27 for low-label fine-tuning, 162 for pre-training, plus each video's last window),
 #   sized to finish all arms x 3 seeds on 2 CPU cores in under 30 minutes (18.9 min
-#   measured): about 45 supervised, 20 fine-tuning and 30 pre-training iterations per run; single-pass test.
+#   measured): about 45 supervised, 20 fine-tuning and 30 pre-training iterations per run;
+#   single-pass test.
 #   Far too few iterations to be evidence.
 # 'full': the shipped synthetic model size (C 32, N 4) for every run, sized to finish all arms
 #   x 3 seeds on 2 CPU cores in about 2 hours (89 min measured): clips every 27 frames
-#   (supervised, every frame once per epoch), 18 (fine-tuning) and 27 (pre-training); 108 supervised, 60
-#   fine-tuning and 80 pre-training iterations per run; flip-averaged test.
+#   (supervised, every frame once per epoch), 18 (fine-tuning) and 27 (pre-training); 108
+#   supervised, 60 fine-tuning and 80 pre-training iterations per run; flip-averaged test.
 # 'long': the shipped synthetic configs (supervised arms exactly as dualpose-tiny_synthetic-27f;
 #   low-label and pre-training as scratch-s1 / crl-pretrain-tiny but 8 blocks deep, so that
 #   top-K is a quarter / half of 8 as the paper's 4 and 8 of 16): about 15 hours on 2 CPU
