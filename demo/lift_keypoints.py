@@ -88,6 +88,9 @@ def parse_args(argv=None):
     p.add_argument('--online', action='store_true',
                    help='lift frame by frame with a causal model (dualpose.apis.LiftingStream) '
                         'and report the per-frame latency p50 / p99')
+    p.add_argument('--backend', choices=['torch', 'onnxruntime'], default='torch',
+                   help='--online and live input: run the per-frame pass in torch (default) or '
+                        'exported to ONNX Runtime (faster for one frame; needs onnxruntime)')
     p.add_argument('--tracks', type=int, default=1,
                    help="live input ('-'): people per line, lifted as one batch (default 1)")
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
@@ -99,7 +102,12 @@ def parse_args(argv=None):
 
 
 def _rounded(a: np.ndarray, digits: int = 5):
-    return np.round(np.asarray(a, dtype=np.float64), digits).tolist()
+    """Nested lists of rounded floats; NaN and infinite values become None (JSON ``null``),
+    so the file is strict JSON."""
+    a = np.round(np.asarray(a, dtype=np.float64), digits)
+    if np.isfinite(a).all():
+        return a.tolist()
+    return np.where(np.isfinite(a), a, None).tolist()
 
 
 def resolve_joint_set(args, seq) -> str:
@@ -113,12 +121,14 @@ def resolve_joint_set(args, seq) -> str:
     return joint_set
 
 
-def lift_online(model, keypoints, scores, image_size, converter, flip_test: bool):
+def lift_online(model, keypoints, scores, image_size, converter, flip_test: bool,
+                backend: str = 'torch'):
     """Lift (T, J, 2) keypoints one frame at a time; returns (T, J, 3) in normalised screen
     units and the per-frame latencies in ms (the push of each frame, model and checks)."""
     from dualpose.apis import LiftingStream
     from dualpose.utils.timer import time_call
-    stream = LiftingStream(model, image_size, flip_test=flip_test, converter=converter)
+    stream = LiftingStream(model, image_size, flip_test=flip_test, converter=converter,
+                           backend=backend)
     poses, latencies = [], []
     for t in range(len(keypoints)):
         wall, _ = time_call(lambda: poses.append(stream.push(keypoints[t], scores[t])))
@@ -145,7 +155,8 @@ def run_live(args, stdin=None, stdout=None) -> int:
                        cfg_options=args.cfg_options)
     converter = args.converter or args.joints
     stream = LiftingStream(model, args.image_size, num_tracks=args.tracks,
-                           flip_test=not args.no_flip, converter=converter)
+                           flip_test=not args.no_flip, converter=converter,
+                           backend=args.backend)
     latencies = []
     for number, line in enumerate(stdin, 1):
         if not line.strip():
@@ -166,7 +177,7 @@ def run_live(args, stdin=None, stdout=None) -> int:
                    latency_ms=round(1e3 * wall, 3), units=UNITS)
         if 'frame_id' in item:
             out['frame_id'] = item['frame_id']
-        stdout.write(json.dumps(out, separators=(',', ':')) + '\n')
+        stdout.write(json.dumps(out, separators=(',', ':'), allow_nan=False) + '\n')
         stdout.flush()
     if latencies:
         print(latency_line(np.asarray(latencies)), file=sys.stderr)
@@ -188,9 +199,7 @@ def main(argv=None) -> int:
     try:
         written = run(args, staged)
         animation = written.pop('_animation', None)
-        staged.commit()
-        if animation is not None:
-            animation.commit()
+        staged.commit()   # npz, json, png, gif, mp4: one set, all or none
     except BaseException as err:
         staged.abort()
         if animation is not None:
@@ -215,6 +224,18 @@ def run(args, staged) -> dict:
                                         draw_lifting)
     from tqdm import tqdm
 
+    from dualpose.keypoints import check_image_size
+    from dualpose.utils.fileio import check_writable
+    if args.image_size:
+        check_image_size(args.image_size, '--image-size')
+    stem = osp.splitext(osp.basename(args.input))[0]
+    out = {k: osp.join(args.out_dir, f'{stem}{suffix}') for k, suffix in (
+        ('npz', '_3d.npz'), ('json', '_3d.json'), ('png', '_frames.png'), ('gif', '.gif'),
+        ('mp4', '.mp4'))}
+    for key, path in out.items():   # before the long work: every output can be written
+        if key in ('gif', 'mp4') and args.no_anim:
+            continue
+        check_writable(path, f'--out-dir output ({key})')
     seq = read_keypoints(args.input, args.format, args.track_id)
     converter = build_converter(resolve_joint_set(args, seq))
     image_size = tuple(args.image_size) if args.image_size else seq.image_size
@@ -238,15 +259,12 @@ def run(args, staged) -> dict:
                                progress=not args.no_progress)
     if args.online:  # the same result record, its poses lifted frame by frame
         result.keypoints_3d, latencies = lift_online(
-            model, seq.keypoints, seq.scores, image_size, converter, not args.no_flip)
+            model, seq.keypoints, seq.scores, image_size, converter, not args.no_flip,
+            args.backend)
         print(latency_line(latencies))
 
     meta = model.dataset_meta
     links, flip_pairs = meta['skeleton_links'], meta['flip_pairs']
-    stem = osp.splitext(osp.basename(args.input))[0]
-    out = {k: osp.join(args.out_dir, f'{stem}{suffix}') for k, suffix in (
-        ('npz', '_3d.npz'), ('json', '_3d.json'), ('png', '_frames.png'), ('gif', '.gif'),
-        ('mp4', '.mp4'))}
     os.makedirs(args.out_dir, exist_ok=True)
 
     arrays = dict(
@@ -269,7 +287,7 @@ def run(args, staged) -> dict:
         keypoints_2d=_rounded(result.keypoints_2d, 2), scores=_rounded(result.scores, 3),
         filled=result.filled.astype(int).tolist())
     with open(staged.path(out['json']), 'w') as f:
-        json.dump(record, f, separators=(',', ':'))
+        json.dump(record, f, separators=(',', ':'), allow_nan=False)
 
     import cv2
     if args.units == 'pixels':
@@ -289,7 +307,8 @@ def run(args, staged) -> dict:
         step = max(1, math.ceil(num_frames / max(args.anim_max_frames, 1)))
         animator = SkeletonAnimator(shown_2d, shown_3d, links, flip_pairs, units=units,
                                     undetected=result.filled, title=osp.basename(args.input))
-        writer = AnimationWriter(out['gif'], out['mp4'], fps=min(args.fps / step, 50.0))
+        writer = AnimationWriter(out['gif'], out['mp4'], fps=min(args.fps / step, 50.0),
+                                 files=staged)
         made['_animation'] = writer
         try:
             for t in tqdm(range(0, num_frames, step), desc='drawing', unit='frame',

@@ -39,3 +39,33 @@ class KillAtIterHook(Hook):
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         if not self.during_save and runner.iter + 1 == self.at_iter:
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+@HOOKS.register_module()
+class FailBestSaveHook(Hook):
+    """Raise while the best checkpoint of epoch ``at_epoch`` (or later) is being written, as a
+    crash at that moment would: the previous best must still be on disk afterwards."""
+    priority = 'LOWEST'
+
+    def __init__(self, at_epoch: int = 2):
+        self.at_epoch = at_epoch
+
+    def before_save_checkpoint(self, runner, checkpoint):
+        # the best checkpoint is the one saved without the optimizer state
+        if 'optimizer' not in checkpoint and runner.epoch >= self.at_epoch:
+            raise RuntimeError('injected failure while writing the best checkpoint')
+
+
+@HOOKS.register_module()
+class RecordSamplesHook(Hook):
+    """Append ``[epoch, [sample indices]]`` of every training batch to ``out_file`` (JSON
+    lines): what a run trained on, in order."""
+
+    def __init__(self, out_file: str):
+        self.out_file = out_file
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        import json
+        idx = [int(s.metainfo['sample_idx']) for s in data_batch['data_samples']]
+        with open(self.out_file, 'a') as f:
+            f.write(json.dumps([runner.epoch, idx]) + '\n')

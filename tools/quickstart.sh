@@ -15,6 +15,9 @@ $PY tools/dataset_converters/make_synthetic_h36m.py
 $PY tools/train.py "$CONFIG" --work-dir "$WORK_DIR"
 # the epoch chosen on the held-out training recordings (validation), else the last one
 CKPT=$(ls -t "$WORK_DIR"/best_*.pth 2>/dev/null | head -1 || true)
-CKPT=${CKPT:-$(cat "$WORK_DIR/last_checkpoint")}
+if [ -z "$CKPT" ]; then   # last_checkpoint names a path relative to the work dir
+    CKPT=$(cat "$WORK_DIR/last_checkpoint")
+    case "$CKPT" in /*) ;; *) CKPT="$WORK_DIR/$CKPT" ;; esac
+fi
 $PY tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK_DIR" --dump "$WORK_DIR/predictions.pkl"
 echo "quickstart finished in $(( $(date +%s) - start )) s; per-action table above, logs in $WORK_DIR"

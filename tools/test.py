@@ -18,7 +18,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from dualpose.apis.setup_env import (add_common_args, build_runner,  # noqa: E402
                                      check_data_or_exit, load_config)
 from dualpose.utils.compat import finish_distributed  # noqa: E402
-from dualpose.utils.fileio import atomic_open  # noqa: E402
+from dualpose.utils.fileio import atomic_open, check_writable  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -47,12 +47,19 @@ def write_metrics(metrics, path):
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args)
+    if osp.isdir(args.checkpoint):
+        sys.exit(f'error: checkpoint {args.checkpoint!r} is a directory, not a checkpoint '
+                 'file (.pth)')
     if not osp.isfile(args.checkpoint):
         sys.exit(f'error: checkpoint {args.checkpoint!r} does not exist')
     cfg.load_from = args.checkpoint
     if args.dump is not None:
         if not args.dump.endswith(('.pkl', '.pickle')):
             sys.exit(f'error: --dump must name a .pkl file, got {args.dump!r}')
+        try:   # before the test run, not after it
+            check_writable(args.dump, '--dump file')
+        except OSError as err:
+            sys.exit(f'error: {err}')
         evaluators = cfg.test_evaluator
         evaluators = list(evaluators) if isinstance(evaluators, (list, tuple)) else [evaluators]
         evaluators.append(dict(type='DumpLiftingResults', out_file_path=args.dump))
@@ -60,6 +67,12 @@ def main(argv=None):
     if args.show_dir is not None:
         if args.show_max < 1:
             sys.exit(f'error: --show-max must be >= 1, got {args.show_max}')
+        if osp.exists(args.show_dir) and not osp.isdir(args.show_dir):
+            sys.exit(f'error: --show-dir {args.show_dir!r} is a file, not a folder')
+        try:   # before the test run, not after it
+            check_writable(osp.join(args.show_dir, 'probe.png'), '--show-dir picture')
+        except OSError as err:
+            sys.exit(f'error: {err}')
         cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [dict(
             type='LiftingVisualizationHook', out_dir=args.show_dir, max_samples=args.show_max)]
     check_data_or_exit(cfg, ('test_dataloader', ), args.config)

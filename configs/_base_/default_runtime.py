@@ -8,7 +8,7 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     # the best epoch by validation MPJPE (a held-out part of the training subjects) is kept
     # as best_lift_mpjpe_epoch_*.pth; configs without validation set save_best=None
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2, save_best='lift/mpjpe',
+    checkpoint=dict(type='DualposeCheckpointHook', interval=1, max_keep_ckpts=2, save_best='lift/mpjpe',
                     rule='less'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )

@@ -52,7 +52,8 @@ def _dataset_meta(cfg) -> Dict:
     return parse_metainfo(dict(info))
 
 
-def load_weights(model: torch.nn.Module, checkpoint: str, config_name: str = 'the config'):
+def load_weights(model: torch.nn.Module, checkpoint: str, config_name: str = 'the config',
+                 model_cfg=None):
     """Load ``checkpoint`` into ``model`` (see :func:`dualpose.engine.checkpoint.load_weights`:
     a DDP ``module.`` prefix is stripped, extra weights are ignored with a warning).
 
@@ -64,7 +65,8 @@ def load_weights(model: torch.nn.Module, checkpoint: str, config_name: str = 'th
         dict: the checkpoint's ``meta`` (empty if none).
     """
     ckpt = read_checkpoint(checkpoint)
-    engine_load_weights(model, ckpt, checkpoint, f'the model of {config_name}')
+    engine_load_weights(model, ckpt, checkpoint, f'the model of {config_name}',
+                        model_cfg=model_cfg)
     return ckpt.get('meta', {}) or {}
 
 
@@ -114,12 +116,14 @@ def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',
         raise TypeError(f'config must be a path or an mmengine Config, got {type(config)}')
     if 'model' not in cfg:
         raise KeyError(f'{name} has no "model" section')
+    from dualpose.utils.config_check import check_config_keys
+    check_config_keys(dict(model=cfg.model), name)
     model = MODELS.build(copy.deepcopy(cfg.model))
     if not hasattr(model, 'predict_coords'):
         raise TypeError(f'{name} builds a {type(model).__name__}, which does not predict 3D '
                         'poses; use a lifting (fine-tuning) config such as PoseLifter')
     if checkpoint is not None:
-        load_weights(model, checkpoint, name)
+        load_weights(model, checkpoint, name, model_cfg=cfg.model)
     model.cfg = cfg
     model.dataset_meta = _dataset_meta(cfg)
     model.seq_len = window_length(cfg)
@@ -286,8 +290,12 @@ def inference_lifting(model, keypoints, image_size: Sequence[float], scores=None
         raise AttributeError('the model has no dataset_meta (skeleton, flips, root joint): '
                              'build it with dualpose.apis.init_model or set '
                              'model.dataset_meta = parse_metainfo(dataset_info)')
-    xy, conf, _ = check_keypoints(keypoints, scores)
+    if stride is not None and (isinstance(stride, bool) or not isinstance(stride, int)
+                               or stride < 1):
+        raise ValueError(f'stride must be an integer >= 1 (frames between windows), got '
+                         f'{stride!r}')
     w, h = check_image_size(image_size)
+    xy, conf, _ = check_keypoints(keypoints, scores, (w, h))
     if converter is not None:
         from dualpose.keypoints import build_converter
         xy, conf = build_converter(converter)(xy, conf)

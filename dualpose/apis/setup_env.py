@@ -151,6 +151,11 @@ def load_config(args):
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+        if getattr(args, 'resume', None) is not None:  # say where --resume will look
+            print(f'--resume without --work-dir: using the work dir {osp.abspath(cfg.work_dir)} '
+                  '(work_dirs/<config name> under the current directory)', flush=True)
+    from dualpose.utils.config_check import check_config_keys
+    check_config_keys(cfg, args.config)
     if init_cpu_distributed(args.launcher):
         cfg.env_cfg.dist_cfg = dict(backend='gloo')
         cfg.model_wrapper_cfg = cpu_model_wrapper_cfg()

@@ -14,15 +14,22 @@ one pass of J tokens through the layers instead of a whole window (``backbone.st
 The outputs equal the causal model's forward over all frames pushed so far (tested within
 1e-5), frame by frame.
 """
-from typing import Dict, Optional, Sequence, Union
+import os
+import os.path as osp
+import tempfile
+import warnings
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
+from torch import nn
 
 from dualpose.codecs import ScreenLiftingCodec, flip_pose, root_relative
 from dualpose.keypoints.checks import check_image_size, check_keypoints
 
-__all__ = ['LiftingStream', 'CAUSAL_CONFIG']
+__all__ = ['LiftingStream', 'CAUSAL_CONFIG', 'export_stream_onnx', 'STREAM_BACKENDS']
+
+STREAM_BACKENDS = ('torch', 'onnxruntime')
 
 # the config a live user should train or load (named in the refusal of a non-causal model)
 CAUSAL_CONFIG = 'configs/dualpose/synthetic/dualpose-tiny-causal_synthetic-27f.py'
@@ -40,6 +47,11 @@ class LiftingStream:
         flip_test (bool, optional): average with the mirrored input as the batch API does;
             default the model's ``test_cfg.flip_test``. Costs a second row per track.
         converter: a joint-set name or converter config (``'coco17'``...) applied first.
+        backend (str): ``'torch'`` (default, the reference) or ``'onnxruntime'``: the
+            per-frame pass exported once to ONNX (:func:`export_stream_onnx`, fixed-size
+            caches of the model's ``window`` frames) and run by ONNX Runtime, whose lower
+            per-operator overhead pays for a single frame's J tokens. Needs ``window``.
+        threads (int, optional): ONNX Runtime's intra-op threads (default: torch's).
 
     Undetected joints (confidence 0, any coordinates, NaN included) are filled from the past
     only: the joint's last detected position in this track, else the mean of the frame's
@@ -48,7 +60,8 @@ class LiftingStream:
     """
 
     def __init__(self, model, image_size: Sequence[float], num_tracks: int = 1,
-                 flip_test: Optional[bool] = None, converter: Union[None, str, Dict] = None):
+                 flip_test: Optional[bool] = None, converter: Union[None, str, Dict] = None,
+                 backend: str = 'torch', threads: Optional[int] = None):
         backbone = getattr(model, 'backbone', None)
         if not getattr(backbone, 'causal', False) or not hasattr(backbone, 'step'):
             raise ValueError(
@@ -75,13 +88,32 @@ class LiftingStream:
             from dualpose.keypoints import build_converter
             self.converter = build_converter(converter)
         self.device = next(model.parameters()).device
+        if backend not in STREAM_BACKENDS:
+            raise ValueError(f'backend must be one of {STREAM_BACKENDS}, got {backend!r}')
+        self.backend = backend
+        self.rows = self.num_tracks * (2 if self.flip else 1)
+        self._session = None
+        if backend == 'onnxruntime':
+            self._session = _ort_session(model, self.rows, threads)
         self.reset()
 
     def reset(self) -> None:
         """Forget every frame: the next push starts new sequences."""
-        self._state = self.model.backbone.init_state()
+        if self._session is None:
+            self._state = self.model.backbone.init_state()
+        else:
+            self._state = [t.cpu().numpy() for t in _flatten(
+                self.model.backbone.init_state(batch=self.rows))]
         self._last = None        # (P, J, 2) last known position of each joint
         self.frames = 0
+
+    def _features_to_pose(self, x: torch.Tensor) -> torch.Tensor:
+        if self._session is None:
+            return self.model.head(self.model.backbone.step(x, self._state))
+        names = [i.name for i in self._session.get_inputs()]
+        out = self._session.run(None, dict(zip(names, [x.cpu().numpy(), *self._state])))
+        self._state = out[1:]
+        return torch.from_numpy(out[0])
 
     def _fill(self, xy: np.ndarray, conf: np.ndarray) -> np.ndarray:
         detected = conf > 0
@@ -135,7 +167,7 @@ class LiftingStream:
         x = torch.from_numpy(inputs).to(self.device)[:, None]  # (P, 1, J, 3)
         if self.flip:
             x = torch.cat([x, flip_pose(x, self.flip_indices)])
-        pred = self.model.head(self.model.backbone.step(x, self._state))
+        pred = self._features_to_pose(x)
         if self.flip:
             p = self.num_tracks
             pred = (pred[:p] + flip_pose(pred[p:], self.flip_indices)) / 2
@@ -143,3 +175,69 @@ class LiftingStream:
         self.frames += 1
         out = self.codec.decode(pred.cpu().numpy())['pred']
         return out[0] if single else out
+
+
+# ------------------------------------------------------------------------------ export
+def _flatten(state: List[List[dict]]) -> List[torch.Tensor]:
+    return [cache[k] for blk in state for cache in blk for k in sorted(cache)]
+
+
+class _StepGraph(nn.Module):
+    """A causal model's per-frame pass over flat state tensors: ``(frame, *state) ->
+    (pose (B, 1, J, 3), *new state)``, the form ONNX export needs."""
+
+    def __init__(self, model, template: List[List[dict]]):
+        super().__init__()
+        self.model = model
+        self.layout = [[sorted(cache) for cache in blk] for blk in template]
+
+    def forward(self, frame: torch.Tensor, *flat: torch.Tensor):
+        it = iter(flat)
+        state = [[{k: next(it) for k in keys} for keys in blk] for blk in self.layout]
+        pose = self.model.head(self.model.backbone.step(frame, state))
+        return (pose, *_flatten(state))
+
+
+def export_stream_onnx(model, path: str, rows: int = 2) -> Tuple[str, int]:
+    """Write the per-frame pass of a causal ``model`` to the ONNX file ``path`` for ``rows``
+    rows per step (tracks, doubled with flip test), with fixed-size caches of its
+    ``window`` frames as explicit inputs and outputs. Returns ``(path, number of state
+    tensors)``. The file is written under a temporary name and renamed when complete."""
+    backbone = model.backbone
+    if not getattr(backbone, 'causal', False) or getattr(backbone, 'window', None) is None:
+        raise ValueError('ONNX export of the per-frame pass needs a causal model with a '
+                         f'bounded look-back (window=W), e.g. {CAUSAL_CONFIG}')
+    from dualpose.utils.fileio import atomic_path
+    template = backbone.init_state(batch=rows)
+    flat = _flatten(template)
+    graph = _StepGraph(model, template).eval()
+    frame = torch.zeros(rows, 1, backbone.num_joints, backbone.in_channels)
+    names = [f'state_{i}' for i in range(len(flat))]
+    with atomic_path(path) as tmp, torch.no_grad(), warnings.catch_warnings():
+        # the TorchScript exporter (it needs the onnx package only; torch's newer exporter
+        # also needs onnxscript) warns that it is legacy, and traces the layers' shape checks
+        # as constants, which they are here: every shape of the step is fixed
+        warnings.filterwarnings('ignore', category=DeprecationWarning, module='torch')
+        warnings.filterwarnings('ignore', category=DeprecationWarning, message='.*legacy')
+        warnings.filterwarnings('ignore', category=torch.jit.TracerWarning)
+        torch.onnx.export(graph, (frame, *flat), tmp, dynamo=False, opset_version=17,
+                          input_names=['frame', *names],
+                          output_names=['pose', *[f'{n}_out' for n in names]])
+    return path, len(flat)
+
+
+def _ort_session(model, rows: int, threads: Optional[int] = None):
+    try:
+        import onnxruntime as ort
+    except ImportError as err:
+        raise ImportError("backend='onnxruntime' needs the onnxruntime package "
+                          '(pip install onnxruntime onnx)') from err
+    folder = tempfile.mkdtemp(prefix='dualpose_stream_')
+    path, _ = export_stream_onnx(model, osp.join(folder, 'step.onnx'), rows)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = int(threads or torch.get_num_threads())
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+    os.remove(path)
+    os.rmdir(folder)
+    return session

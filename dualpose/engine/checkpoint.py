@@ -59,8 +59,12 @@ def read_checkpoint(filename: str, map_location='cpu') -> dict:
 def load_weights(model: nn.Module, checkpoint, filename: str,
                  what: str = 'the model built from the config',
                  revise_keys: Sequence[Tuple[str, str]] = DDP_PREFIX,
-                 warn: Optional[Callable[[str], None]] = None) -> None:
+                 warn: Optional[Callable[[str], None]] = None, model_cfg=None) -> None:
     """Fill ``model`` from ``checkpoint`` (a path, or a dict already read from ``filename``).
+
+    With ``model_cfg`` (the config's ``model`` the model was built from), the model config
+    stored in the checkpoint is compared too (:func:`compare_model_cfg`): another
+    architecture is an error even when every shape matches.
 
     Keys are revised first (by default the DDP ``module.`` prefix is stripped); then
     :func:`check_state_dict_matches` raises, naming the file, keys and shapes, when the
@@ -76,6 +80,8 @@ def load_weights(model: nn.Module, checkpoint, filename: str,
     for pattern, repl in revise_keys:
         state = {re.sub(pattern, repl, k): v for k, v in state.items()}
     unexpected = check_state_dict_matches(model, state, filename, what)
+    if model_cfg is not None:   # the shapes fit: is it the same architecture?
+        compare_model_cfg(model_cfg, checkpoint, filename, warn=warn)
     if unexpected:
         (warn or warnings.warn)(f'checkpoint {filename!r}: {len(unexpected)} weights the model '
                                 f'does not use were ignored, e.g. {unexpected[:5]}')
@@ -86,14 +92,23 @@ def load_weights(model: nn.Module, checkpoint, filename: str,
 _STEP = re.compile(r'(epoch|iter)_(\d+)\.pth$')
 
 
-def _candidates(work_dir: str) -> List[str]:
-    """Checkpoints in ``work_dir``: the one ``last_checkpoint`` names first, then the others,
-    newest (highest epoch / iteration, then modification time) first."""
+def _candidates(work_dir: str, logger=None) -> List[str]:
+    """Checkpoints in ``work_dir``: the one ``last_checkpoint`` names first (when it lies in
+    the work dir, see :func:`resolve_recorded`), then the others, newest (highest epoch /
+    iteration, then modification time) first."""
     named = None
     record = osp.join(work_dir, 'last_checkpoint')
     if osp.isfile(record):
         with open(record) as f:
             named = f.read().strip() or None
+        if named:
+            try:
+                named = resolve_recorded(work_dir, named)
+            except ValueError as err:
+                if logger is not None:
+                    logger.warning(f'{err}; taking the latest checkpoint in the work dir '
+                                   'instead')
+                named = None
     files = [p for p in glob.glob(osp.join(work_dir, '*.pth')) if _STEP.search(p)]
     files.sort(key=lambda p: (int(_STEP.search(p).group(2)), osp.getmtime(p)), reverse=True)
     ordered = ([named] if named else []) + [p for p in files
@@ -104,7 +119,7 @@ def _candidates(work_dir: str) -> List[str]:
 def find_resumable_checkpoint(work_dir: str, logger=None) -> Optional[str]:
     """The latest checkpoint in ``work_dir`` that loads. A file that is missing, truncated or
     not a training checkpoint is skipped with a warning and the next older one is tried."""
-    for path in _candidates(work_dir):
+    for path in _candidates(work_dir, logger):
         try:
             ckpt = torch.load(path, map_location='cpu', weights_only=False)
             if not (isinstance(ckpt, dict) and 'state_dict' in ckpt and 'meta' in ckpt):
@@ -116,3 +131,109 @@ def find_resumable_checkpoint(work_dir: str, logger=None) -> Optional[str]:
             continue
         return path
     return None
+
+
+# ------------------------------------------------------------------ the model config it stores
+# Keys of ``model`` whose difference between a checkpoint's stored config and the current one
+# only warns: they change training or testing, not the architecture the weights belong to.
+HARMLESS_MODEL_KEYS = ('test_cfg', 'train_cfg', 'init_cfg', 'data_preprocessor', 'pretrained',
+                       'loss', 'drop_rate', 'drop_path_rate', 'attn_impl')
+
+
+def _flatten(obj, prefix=''):
+    """``{'a.b.c': leaf}`` of nested dicts (lists of dicts are indexed: ``loss.0.type``)."""
+    out = {}
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out.update(_flatten(v, f'{prefix}{k}.'))
+    elif isinstance(obj, (list, tuple)) and any(isinstance(v, dict) for v in obj):
+        for i, v in enumerate(obj):
+            out.update(_flatten(v, f'{prefix}{i}.'))
+    else:
+        out[prefix[:-1]] = list(obj) if isinstance(obj, tuple) else obj
+    return out
+
+
+def _plain(cfg):
+    """A ConfigDict (or anything dict-like) as plain nested python containers."""
+    if hasattr(cfg, 'to_dict'):
+        cfg = cfg.to_dict()
+    if isinstance(cfg, dict):
+        return {k: _plain(v) for k, v in cfg.items()}
+    if isinstance(cfg, (list, tuple)):
+        return [_plain(v) for v in cfg]
+    return cfg
+
+
+def stored_model_cfg(checkpoint: dict) -> Optional[dict]:
+    """The ``model`` config a checkpoint was written with: ``meta['model_cfg']`` (written by
+    :class:`~dualpose.engine.DualposeRunner`, kept by ``tools/misc/publish_model.py``), else
+    the ``model`` of the full config text mmengine stores in ``meta['cfg']``; None if neither."""
+    meta = checkpoint.get('meta') or {}
+    if isinstance(meta.get('model_cfg'), dict):
+        return _plain(meta['model_cfg'])
+    text = meta.get('cfg')
+    if isinstance(text, str) and 'model' in text:
+        try:
+            from mmengine.config import Config
+            return _plain(Config.fromstring(text, file_format='.py').get('model'))
+        except Exception:  # noqa: BLE001 -- an unparsable old config: nothing to compare
+            return None
+    return None
+
+
+def compare_model_cfg(model_cfg, checkpoint: dict, filename: str,
+                      warn: Optional[Callable[[str], None]] = None) -> None:
+    """Compare the config's ``model`` with the one stored in ``checkpoint``.
+
+    A difference in an architecture key (any key of ``model`` except those under
+    :data:`HARMLESS_MODEL_KEYS`) is a ValueError naming the keys and both values: weights of
+    the same shapes can still belong to another architecture (``num_heads``, ``streams``,
+    ``mlp_ratio``...). A difference in a harmless key is passed to ``warn``. Checkpoints that
+    store no config, or a model of another ``type`` (a pretraining checkpoint given as
+    ``load_from``), are not compared.
+    """
+    stored = stored_model_cfg(checkpoint)
+    if stored is None or model_cfg is None:
+        return
+    current = _plain(model_cfg)
+    if stored.get('type') != current.get('type'):
+        return
+    old, new = _flatten(stored), _flatten(current)
+    differ = [k for k in sorted(set(old) | set(new)) if old.get(k, '<unset>') != new.get(k, '<unset>')]
+    if not differ:
+        return
+
+    def harmless(key):
+        return any(part in HARMLESS_MODEL_KEYS for part in key.split('.'))
+
+    def show(keys):
+        return '; '.join(f'model.{k}: checkpoint {old.get(k, "<unset>")!r}, config '
+                         f'{new.get(k, "<unset>")!r}' for k in keys[:8]) + (
+                             f' (and {len(keys) - 8} more)' if len(keys) > 8 else '')
+    arch = [k for k in differ if not harmless(k)]
+    soft = [k for k in differ if harmless(k)]
+    if arch:
+        raise ValueError(f'checkpoint {filename!r} was trained with another model config: '
+                         f'{show(arch)}. Use the config the checkpoint was trained with (the '
+                         "weights' shapes may match, but the outputs would differ).")
+    if soft:
+        (warn or warnings.warn)(f'checkpoint {filename!r}: model settings that do not change '
+                                f'the architecture differ from its stored config: {show(soft)}')
+
+
+def resolve_recorded(work_dir: str, recorded: str) -> str:
+    """The checkpoint path that a work dir's ``last_checkpoint`` records, as a path.
+
+    New files hold a path relative to the work dir; older ones an absolute path. Either way
+    the file must lie inside ``work_dir`` (a copied work dir must not resume the checkpoints
+    of the dir it was copied from): otherwise a ValueError says so and how to resume from it
+    explicitly (``--resume PATH``)."""
+    path = recorded if osp.isabs(recorded) else osp.join(work_dir, recorded)
+    real, root = osp.realpath(path), osp.realpath(work_dir)
+    if osp.commonpath([real, root]) != root:
+        raise ValueError(f'{osp.join(work_dir, "last_checkpoint")} names {recorded!r}, which '
+                         f'is outside the work dir {work_dir!r} (was the work dir copied?); '
+                         'not loading it. To resume from it anyway, pass it explicitly: '
+                         '--resume PATH')
+    return path

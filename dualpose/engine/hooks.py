@@ -1,11 +1,15 @@
-"""Hooks for exact resume."""
+"""Hooks for exact resume, and the checkpoint hook that never loses the last good state."""
+import os
+import os.path as osp
 import random
 
 import numpy as np
 import torch
-from mmengine.hooks import Hook
+from mmengine.dist import is_main_process
+from mmengine.hooks import CheckpointHook, Hook
 
 from dualpose.registry import HOOKS
+from dualpose.utils.fileio import write_atomic
 
 
 def get_rng_states() -> dict:
@@ -62,3 +66,46 @@ class RandomStateHook(Hook):
         if self._before_val is not None:
             set_rng_states(self._before_val)
             self._before_val = None
+
+
+@HOOKS.register_module()
+class DualposeCheckpointHook(CheckpointHook):
+    """mmengine's ``CheckpointHook`` with two changes (``configs/_base_/default_runtime.py``
+    selects it):
+
+    * ``last_checkpoint`` holds the checkpoint's path relative to the work dir (written
+      atomically), so a copied work dir names its own files, not those of the original;
+    * a new best checkpoint is written (and renamed into place) before the previous best is
+      removed: a crash in between leaves two best files, never none.
+    """
+
+    def _save_checkpoint_with_step(self, runner, step, meta):
+        super()._save_checkpoint_with_step(runner, step, meta)
+        if not is_main_process() or self.last_ckpt is None:
+            return
+        target = str(self.last_ckpt)
+        if '://' not in target:
+            rel = osp.relpath(osp.abspath(target), osp.abspath(runner.work_dir))
+            write_atomic(osp.join(runner.work_dir, 'last_checkpoint'), rel)
+
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        previous = ([self.best_ckpt_path] if getattr(self, 'best_ckpt_path', None) else []) + \
+            [p for p in (getattr(self, 'best_ckpt_path_dict', None) or {}).values() if p]
+        # hide the previous best from mmengine's hook, which removes it before writing anew
+        self.best_ckpt_path = None
+        hidden = dict(getattr(self, 'best_ckpt_path_dict', None) or {})
+        if hidden:
+            self.best_ckpt_path_dict = {k: None for k in hidden}
+        super()._save_best_checkpoint(runner, metrics)
+        if self.best_ckpt_path is None and previous and not hidden:
+            self.best_ckpt_path = previous[0]          # not improved: still the old one
+        for key, path in hidden.items():
+            if self.best_ckpt_path_dict.get(key) is None:
+                self.best_ckpt_path_dict[key] = path
+        current = {self.best_ckpt_path,
+                   *(getattr(self, 'best_ckpt_path_dict', None) or {}).values()}
+        if is_main_process():
+            for path in previous:
+                if path not in current and osp.isfile(path):
+                    os.remove(path)
+                    runner.logger.info(f'The previous best checkpoint {path} is removed')

@@ -336,7 +336,21 @@ def _read_numpy(path: str, track_id):
         _fail(path, f'could not read as .npy/.npz ({type(err).__name__}: {err})')
     image_size = joint_set = frame_ids = scores = None
     if isinstance(loaded, np.lib.npyio.NpzFile):
-        with loaded:
+        npz = loaded
+
+        class _Arrays:   # an .npz reads each array lazily: name the file and the key
+            def keys(self):
+                return npz.keys()
+
+            def __getitem__(self, key):
+                try:
+                    return npz[key]
+                except ValueError as err:
+                    _fail(path, f'array {key!r} could not be read ({err}); expected numbers, '
+                                'not pickled Python objects')
+
+        with npz:
+            loaded = _Arrays()
             keys = list(loaded.keys())
             if 'keypoints' not in keys:
                 _fail(path, f'an .npz needs a "keypoints" array (T, J, 2|3); keys: {keys}')

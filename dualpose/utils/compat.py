@@ -17,6 +17,9 @@ def _load_local_checkpoint(filename, map_location=None):
     """
     import os.path as osp
     filename = osp.expanduser(filename)
+    if osp.isdir(filename):
+        raise IsADirectoryError(f'checkpoint {filename!r} is a directory, not a checkpoint '
+                                'file (.pth)')
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint file {filename!r} does not exist')
     try:

@@ -60,14 +60,30 @@ def read_config(path: str, cfg_options=None):
     the window length resolved (:func:`resolve_seq_len`).
 
     A failure to import a ``custom_imports`` module names the config and the module, instead
-    of a bare ImportError.
+    of a bare ImportError; a syntax error names the config file and line (mmengine's says
+    ``File "<unknown>"``).
 
     The config's text (logged, dumped to the work dir and stored in every checkpoint) is not
     re-formatted with yapf: on these configs that took 3-18 s per call, several calls per run.
     mmengine's ``format_python_code=False`` is ignored by ``fromfile`` for plain Python
     configs, so the flag is set on the loaded object.
     """
+    import ast
+    import os.path as osp
+
     from mmengine.config import Config
+    if osp.isdir(path):
+        raise IsADirectoryError(f'config {path!r} is a directory, not a config file (.py)')
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file {path!r} does not exist')
+    if path.endswith('.py'):
+        with open(path, encoding='utf-8') as f:
+            text = f.read()
+        try:   # mmengine parses without a file name: its error says File "<unknown>"
+            ast.parse(text, filename=path)
+        except SyntaxError as err:
+            raise SyntaxError(f'syntax error in config {path}, line {err.lineno}: {err.msg}',
+                              (path, err.lineno, err.offset, err.text)) from None
     try:
         cfg = Config.fromfile(path)
         object.__setattr__(cfg, '_format_python_code', False)

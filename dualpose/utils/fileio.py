@@ -21,12 +21,14 @@ New files get the permissions ``open()`` would give them (``0o666`` less the uma
 """
 import contextlib
 import os
+import signal
+import threading
 import os.path as osp
 import tempfile
 from typing import Callable, Dict, Iterator, List, Optional, Union
 
 __all__ = ['write_atomic', 'write_text_atomic', 'atomic_open', 'atomic_path', 'replace_atomic',
-           'temp_path_beside', 'StagedFiles']
+           'temp_path_beside', 'StagedFiles', 'check_writable']
 
 
 def _default_mode() -> int:
@@ -61,6 +63,45 @@ def _remove_quietly(path: Optional[str]) -> None:
             os.remove(path)
         except OSError:
             pass
+
+
+def check_writable(path: str, what: str = 'output') -> str:
+    """Fail early, before long work, when ``path`` cannot be written: it is a directory, a
+    parent is a regular file, or its folder is not writable. Missing folders are created.
+    Returns ``path``."""
+    if osp.isdir(path):
+        raise IsADirectoryError(f'{what} {path!r} is an existing directory, not a file name')
+    folder = osp.dirname(osp.abspath(path))
+    probe = folder
+    while not osp.exists(probe):
+        probe = osp.dirname(probe)
+    if not osp.isdir(probe):
+        raise NotADirectoryError(f'cannot write {what} {path!r}: {probe!r} is a file, not a '
+                                 'folder')
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as err:
+        raise OSError(f'cannot create the folder of {what} {path!r}: '
+                      f'{err.strerror or err}') from err
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(f'cannot write {what} {path!r}: folder {folder!r} is not '
+                              'writable')
+    return path
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """Hold SIGINT and SIGTERM back while a set of renames runs (delivered afterwards)."""
+    sigs = {signal.SIGINT, signal.SIGTERM}
+    if not hasattr(signal, 'pthread_sigmask') or threading.current_thread() is not \
+            threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def temp_path_beside(path: str, suffix: Optional[str] = None) -> str:
@@ -118,6 +159,12 @@ def atomic_path(path: str, suffix: Optional[str] = None, fsync: bool = True,
     try:
         yield tmp
         replace_atomic(tmp, path, fsync=fsync, mode=mode)
+    except OSError as err:
+        if err.filename in (None, tmp) and path not in str(err):
+            # e.g. a full disk: name the file being written (the temporary one is removed)
+            raise OSError(err.errno, f'could not write {path!r}: {err.strerror or err}') \
+                from err
+        raise
     finally:
         _remove_quietly(tmp)
 
@@ -190,16 +237,35 @@ class StagedFiles:
         _remove_quietly(self.staged.pop(final, None))
 
     def commit(self) -> List[str]:
-        """Move the staged files to their final names; returns those names."""
-        done = []
-        try:
-            for final, tmp in list(self.staged.items()):
-                replace_atomic(tmp, final, fsync=self.fsync)
-                del self.staged[final]
-                done.append(final)
-        except BaseException:
+        """Move the staged files to their final names, all or none; returns those names.
+
+        A final name that is a directory fails before anything moves. The old files are set
+        aside first and put back when a rename fails; SIGINT and SIGTERM are held back until
+        the set is in place."""
+        dirs = [f for f in self.staged if osp.isdir(f)]
+        if dirs:
             self.abort()
-            raise
+            raise IsADirectoryError(f'cannot write {dirs[0]!r}: it is an existing directory; '
+                                    'none of the outputs was written')
+        done, backups = [], {}
+        with _signals_deferred():
+            try:
+                for final, tmp in list(self.staged.items()):
+                    if osp.lexists(final):
+                        backups[final] = temp_path_beside(final, '.old')
+                        os.replace(final, backups[final])
+                    replace_atomic(tmp, final, fsync=self.fsync)
+                    del self.staged[final]
+                    done.append(final)
+            except BaseException:
+                for final in done:
+                    _remove_quietly(final)
+                for final, old in backups.items():
+                    os.replace(old, final)
+                self.abort()
+                raise
+            for old in backups.values():
+                _remove_quietly(old)
         return done
 
     def abort(self) -> None:

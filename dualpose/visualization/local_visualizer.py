@@ -276,13 +276,16 @@ class AnimationWriter:
     Args:
         gif_path / mp4_path: final paths (None to skip that format).
         fps: frames per second of the animation.
+        files (StagedFiles, optional): stage the files in this set (committed by its owner
+            together with its other files) instead of one of the writer's own.
     """
 
     def __init__(self, gif_path: Optional[str] = None, mp4_path: Optional[str] = None,
-                 fps: float = 25.0):
+                 fps: float = 25.0, files: Optional[StagedFiles] = None):
         self.fps = float(fps)
         self.gif_path, self.mp4_path = gif_path, mp4_path
-        self._files = StagedFiles()
+        # ``files``: a caller's StagedFiles, to commit the animation with its other outputs
+        self._files = files if files is not None else StagedFiles()
         self.gif_tmp = self._files.path(gif_path, '.gif') if gif_path else None
         self.mp4_tmp = self._files.path(mp4_path, '.mp4') if mp4_path else None
         self._gif_frames = []

@@ -164,13 +164,13 @@ def test_bad_inputs_are_named(model):
         inference_lifting(model, bad, (1000, 1000))
     with pytest.raises(ValueError, match=r'the model lifts 17 joints .* have 26; pass '
                                          r'converter='):
-        inference_lifting(model, np.zeros((10, 26, 2)), (1000, 1000))
+        inference_lifting(model, np.random.default_rng(0).uniform(100, 900, (10, 26, 2)), (1000, 1000))
     with pytest.raises(ValueError, match=r'keypoints must have shape \(T, J, 2\)'):
         inference_lifting(model, np.zeros((10, 17)), (1000, 1000))
     with pytest.raises(ValueError, match=r'image_size must be positive'):
         inference_lifting(model, kpts, (0, 1000))
     with pytest.raises(ValueError, match=r'Coco17ToH36m expects 17 joints'):
-        inference_lifting(model, np.zeros((10, 26, 2)), (1000, 1000), converter='coco17')
+        inference_lifting(model, np.random.default_rng(0).uniform(100, 900, (10, 26, 2)), (1000, 1000), converter='coco17')
 
 
 def test_converter_applied_before_lifting(model):

@@ -193,3 +193,42 @@ def test_live_json_lines_in_and_out(causal_checkpoint, monkeypatch, capsys):
     assert rc == 1 and 'line 1: expected {"keypoints"' in capsys.readouterr().err
     rc = demo.main(['-', '--config', config, '--checkpoint', ckpt])
     assert rc == 1 and 'needs --image-size' in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------ fast path
+@pytest.mark.parametrize('graph', ['banded', 'knn'])
+def test_fixed_size_caches_keep_their_shapes_and_the_result(graph):
+    model = _backbone(graph, window=4)
+    x = torch.randn(2, 10, 5, 3)
+    with torch.no_grad():
+        full = model(x)
+        state = model.init_state(batch=2)
+        shapes = [tuple(t.shape) for blk in state for c in blk for t in c.values()]
+        steps = []
+        for t in range(10):
+            steps.append(model.step(x[:, t:t + 1], state))
+            assert [tuple(t.shape) for blk in state for c in blk for t in c.values()] == shapes
+    np.testing.assert_allclose(torch.cat(steps, 1).numpy(), full.numpy(), atol=1e-5)
+    with pytest.raises(ValueError, match='need a bounded look-back'):
+        _backbone(graph, window=None).init_state(batch=2)
+
+
+def test_onnxruntime_backend_equals_the_torch_stream(causal_model, tmp_path):
+    pytest.importorskip('onnxruntime')
+    pytest.importorskip('onnx')
+    from dualpose.apis.stream import export_stream_onnx
+    kpts = _walk(12, seed=3)
+    reference = LiftingStream(causal_model, (1000, 1000))
+    fast = LiftingStream(causal_model, (1000, 1000), backend='onnxruntime', threads=1)
+    for k in kpts:
+        np.testing.assert_allclose(fast.push(k), reference.push(k), atol=1e-5)
+    fast.reset()
+    reference.reset()
+    np.testing.assert_allclose(fast.push(kpts[5]), reference.push(kpts[5]), atol=1e-5)
+    path, num_state = export_stream_onnx(causal_model, str(tmp_path / 'step.onnx'), rows=2)
+    import onnx
+    graph = onnx.load(path).graph
+    assert len(graph.input) == 1 + num_state and len(graph.output) == 1 + num_state
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['step.onnx']  # no temporary left
+    with pytest.raises(ValueError, match='backend must be one of'):
+        LiftingStream(causal_model, (1000, 1000), backend='tensorrt')

@@ -35,8 +35,8 @@ def options(data_root):
 def last_weights(work):
     with open(work / 'last_checkpoint') as f:
         path = f.read().strip()
-    assert path.endswith('iter_8.pth'), path
-    return weights(path)
+    assert path == 'iter_8.pth', path  # relative to the work dir
+    return weights(work / path)
 
 
 @pytest.fixture(scope='module')

@@ -226,7 +226,8 @@ def test_a_project_registers_a_reader_for_its_own_format(tmp_path):
         seq = read_keypoints(str(tmp_path / 'a.csv'))
         assert seq.source_format == 'csv' and seq.keypoints.shape == (4, 17, 2)
         np.testing.assert_allclose(seq.keypoints[2, 5], rows[2, 15:17], rtol=1e-6)
-        frames = np.full((3, 17, 3), 0.9)
+        frames = np.full((3, 17, 3), 0.9)   # a body of some size (degenerate ones are refused)
+        frames[..., :2] = np.random.default_rng(1).uniform(5, 40, (3, 17, 2))
         (tmp_path / 'b.json').write_text(json.dumps(
             dict(producer='my-tracker', size=[64, 48], frames=frames.tolist())))
         seq = read_keypoints(str(tmp_path / 'b.json'))

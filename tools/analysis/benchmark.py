@@ -59,6 +59,9 @@ def parse_args(argv=None):
                    default=['infer', 'train'],
                    help='infer: a forward pass over T frames; train: a training step; stream: '
                         'the per-frame pass of a causal model (see above)')
+    p.add_argument('--stream-backend', choices=['torch', 'onnxruntime'], default='torch',
+                   help='stream mode: the eager per-frame pass (torch, the reference) or its '
+                        'ONNX export run by ONNX Runtime (dualpose.apis.stream)')
     p.add_argument('--precision', nargs='+', choices=list(PRECISIONS), default=['fp32'],
                    help='fp32, and/or bf16 autocast')
     p.add_argument('--threads', type=int, default=None,
@@ -206,8 +209,9 @@ def _build_step(cfg, args, device, mode: str, precision: str):
                  if mode == 'train' else None)
 
     if mode == 'stream':
-        return (model, _stream_step(model, fn, x, device, precision, compiled), seq_len,
-                compiled)
+        step = (_stream_step_ort(model, x, args.threads) if args.stream_backend == 'onnxruntime'
+                else _stream_step(model, fn, x, device, precision, compiled))
+        return model, step, seq_len, compiled
 
     def step():
         if mode == 'infer':
@@ -279,6 +283,22 @@ def _stream_step(model, fn, x, device, precision, compiled):
     return step
 
 
+def _stream_step_ort(model, x, threads):
+    """As :func:`_stream_step`, the per-frame pass exported to ONNX and run by ONNX Runtime
+    (fp32, CPU), its fixed-size caches filled with the T frames of ``x`` first."""
+    from dualpose.apis.stream import _flatten, _ort_session
+    session = _ort_session(model, x.shape[0], threads)
+    names = [i.name for i in session.get_inputs()]
+    state = [t.numpy() for t in _flatten(model.backbone.init_state(batch=x.shape[0]))]
+    for t in range(x.shape[1]):
+        state = session.run(None, dict(zip(names, [x[:, t:t + 1].numpy(), *state])))[1:]
+    feed = dict(zip(names, [x[:, -1:].numpy(), *state]))
+
+    def step():
+        session.run(None, feed)
+    return step
+
+
 def run_case(cfg, args, mode: str, precision: str) -> dict:
     """Time one (mode, precision) in this process."""
     device = torch.device(args.device)
@@ -291,7 +311,8 @@ def run_case(cfg, args, mode: str, precision: str) -> dict:
     times, cpu_times = zip(*[_timed(step) for _ in range(args.repeats)])
     res = dict(mode=mode, precision=precision, batch_size=args.batch_size, seq_len=seq_len,
                device=str(device), threads=torch.get_num_threads(), compiled=compiled,
-               attn_impl=args.attn_impl, malloc_tuned=malloc_tuned, warmup_s=warm_times,
+               attn_impl=(args.stream_backend if mode == 'stream' else args.attn_impl),
+               malloc_tuned=malloc_tuned, warmup_s=warm_times,
                **_timing_fields(times, cpu_times, args.batch_size,
                                 1 if mode == 'stream' else seq_len),
                **_peak_memory_fields(args, device))

@@ -129,7 +129,8 @@ def time_model(cfg, batch_size: Optional[int] = None, repeats: int = 3,
 
     from dualpose.registry import MODELS
     from dualpose.apis import register_all_modules
-    from dualpose.utils.timer import summarize, time_calls
+    from dualpose.utils.timer import summarize as time_summary
+    from dualpose.utils.timer import time_calls
     register_all_modules()
     batch_size = batch_size or cfg.train_dataloader.batch_size
     ds = dataset if dataset is not None else build_dataset(cfg)
@@ -153,7 +154,7 @@ def time_model(cfg, batch_size: Optional[int] = None, repeats: int = 3,
     for name, fn in (('step', step), ('forward', forward)):
         model.train(name == 'step')
         times = [wall for wall, _ in time_calls(fn, repeats, warmup=1)]
-        out[name] = summarize(times)['median']
+        out[name] = time_summary(times)['median']
     flip = (cfg.model.get('test_cfg') or {}).get('flip_test', False)
     out['forward'] *= 2 if flip else 1
     return out
@@ -166,8 +167,11 @@ def step_seconds(cfg, batch_size: Optional[int] = None, repeats: int = 3,
 
 
 def last_checkpoint(work_dir: str) -> str:
+    """The checkpoint ``<work_dir>/last_checkpoint`` names (a path relative to the work dir;
+    older files hold an absolute one)."""
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
+        path = f.read().strip()
+    return path if osp.isabs(path) else osp.join(work_dir, path)
 
 
 def best_checkpoint(work_dir: str) -> str:

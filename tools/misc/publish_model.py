@@ -17,7 +17,7 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-KEEP_META = ('epoch', 'iter', 'dataset_meta', 'cfg_name', 'experiment_name', 'seed')
+KEEP_META = ('epoch', 'iter', 'dataset_meta', 'cfg_name', 'experiment_name', 'seed', 'model_cfg')
 
 
 def publish(src: str, dst: str, note: str = '') -> dict:

@@ -95,12 +95,20 @@ class BaseClipDataset(BaseDataset, metaclass=ABCMeta):
                  default_stride: Optional[int] = None, metainfo: Optional[Dict] = None,
                  data_root: str = '', pipeline: Sequence = (), test_mode: bool = False,
                  holdout: Optional[Dict] = None, **kwargs):
+        if isinstance(seq_len, bool) or not isinstance(seq_len, int):
+            raise TypeError(f'seq_len must be an integer number of frames, got {seq_len!r}')
         if seq_len < 1:
             raise ValueError(f'seq_len must be >= 1, got {seq_len}')
         self.holdout = check_holdout(holdout)
         self.seq_len = seq_len
         if stride == 'seq_len':  # non-overlapping windows
             stride = seq_len
+        if stride is not None and (isinstance(stride, bool) or not isinstance(stride, int)):
+            raise TypeError(f"stride must be an integer number of frames, 'seq_len' or None, "
+                            f'got {stride!r}')
+        if stride is not None and stride < 1:
+            raise ValueError(f'stride must be >= 1 (frames between window starts), got '
+                             f'{stride}')
         self.stride = stride or default_stride or max(seq_len // 3, 1)
         super().__init__(ann_file=ann_file, metainfo=parse_metainfo(metainfo),
                          data_root=data_root, pipeline=pipeline, test_mode=test_mode,
@@ -210,3 +218,53 @@ def check_finite(path: str, key: str, arr: np.ndarray, source: np.ndarray) -> np
                          f'{int(bad.sum())} frames (first: frame {i} of video '
                          f'{source[i]!r}); expected finite coordinates')
     return arr
+
+
+# Value checks of training data (docs/datasets.md, "Value checks"): a coordinate further than
+# COORD_LIMIT image sizes from the origin is refused; confidences below 0 or above
+# CONF_LIMIT are refused, those in (1, CONF_LIMIT] (some detectors' heatmap maxima) are
+# clipped to 1 with a warning that counts them.
+COORD_LIMIT = 4.0
+CONF_LIMIT = 1.5
+
+
+def check_confidences(path: str, key: str, conf: np.ndarray, source: np.ndarray,
+                      warn=None) -> np.ndarray:
+    """``conf`` with values in (1, CONF_LIMIT] clipped to 1 (counted in a warning); a
+    ValueError naming the file, key, count, range and first frame for values < 0 or >
+    CONF_LIMIT."""
+    flat = conf.reshape(len(conf), -1)
+    out_of_range = (flat < 0) | (flat > CONF_LIMIT)
+    if out_of_range.any():
+        i = int(np.flatnonzero(out_of_range.any(1))[0])
+        raise ValueError(f"{path!r}: key '{key}' holds {int(out_of_range.sum())} confidences "
+                         f'outside [0, 1] (min {float(flat.min()):g}, max {float(flat.max()):g}; '
+                         f'first: frame {i} of video {source[i]!r}); expected detection '
+                         'scores in [0, 1]')
+    over = flat > 1
+    if over.any():
+        import warnings
+        msg = (f"{path!r}: key '{key}': {int(over.sum())} confidences in (1, {CONF_LIMIT:g}] "
+               'clipped to 1')
+        (warn or warnings.warn)(msg)
+        conf = np.minimum(conf, 1).astype(conf.dtype)
+    return conf
+
+
+def check_coordinates(path: str, key: str, coords: np.ndarray, sizes: np.ndarray,
+                      source: np.ndarray) -> None:
+    """A ValueError naming the file, key and first frame when a coordinate lies further than
+    COORD_LIMIT image sizes from the origin (``sizes``: (N, 2) width, height per frame; a
+    third coordinate is compared with the larger side)."""
+    sizes = np.asarray(sizes, dtype=np.float64).reshape(len(coords), 1, 2)
+    limit = COORD_LIMIT * sizes
+    if coords.shape[-1] > 2:
+        limit = np.concatenate([limit, limit.max(-1, keepdims=True)], -1)
+    bad = (np.abs(coords) > limit[..., :coords.shape[-1]]).reshape(len(coords), -1).any(1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{path!r}: key '{key}' holds coordinates further than "
+                         f'{COORD_LIMIT:g} image sizes from the origin in {int(bad.sum())} frames '
+                         f'(first: frame {i} of video {source[i]!r}, max |value| '
+                         f'{float(np.abs(coords[i]).max()):g}, image {tuple(sizes[i, 0])}); '
+                         'expected pixel coordinates of the image')

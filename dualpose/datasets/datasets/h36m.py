@@ -10,7 +10,8 @@ import numpy as np
 
 from dualpose.registry import DATASETS
 from ..h36m_cameras import subject_number
-from .base import BaseClipDataset, check_finite, load_pickle
+from .base import (BaseClipDataset, check_confidences, check_coordinates, check_finite,
+                   load_pickle)
 
 TRAIN_KEYS = ('joint_2d', 'confidence', 'joint3d_image', 'camera_name', 'source', 'action')
 TEST_KEYS = TRAIN_KEYS + ('2.5d_factor', 'joints_2.5d_image')
@@ -98,6 +99,13 @@ class Human36mDataset(BaseClipDataset):
         if unknown:
             raise KeyError(f"{path!r}: cameras {unknown} have no image size in the metainfo's "
                            f'camera_sizes (known: {sorted(sizes)})')
+        frame_sizes = (arrays['camera_size'] if 'camera_size' in arrays else np.asarray(
+            [sizes[str(c)] for c in arrays['camera_name']], dtype=np.float32))
+        for key in ('joint_2d', 'joint3d_image'):
+            check_coordinates(path, f'{self.split}/{key}', arrays[key], frame_sizes,
+                              arrays['source'])
+        arrays['confidence'] = check_confidences(path, f'{self.split}/confidence',
+                                                 arrays['confidence'], arrays['source'])
         if self.use_gt_2d:
             arrays['joint_2d'] = arrays['joint3d_image'][..., :2].copy()
             arrays['confidence'] = np.ones_like(arrays['confidence'])

@@ -4,7 +4,8 @@ from typing import Dict
 import numpy as np
 
 from dualpose.registry import DATASETS
-from .base import BaseClipDataset, check_finite, load_npz
+from .base import (BaseClipDataset, check_confidences, check_coordinates, check_finite,
+                   load_npz)
 
 
 @DATASETS.register_module()
@@ -39,8 +40,11 @@ class Pose2dSequenceDataset(BaseClipDataset):
         if size.shape != (n, 2) or (size <= 0).any():
             raise ValueError(f"{path!r}: key 'image_size' must be (2,) or {(n, 2)} positive "
                              f'(w, h), got shape {np.shape(raw["image_size"])}')
-        return dict(source=source, keypoints=check_finite(path, 'keypoints', kp, source),
-                    scores=check_finite(path, 'scores', scores, source), image_size=size)
+        kp = check_finite(path, 'keypoints', kp, source)
+        check_coordinates(path, 'keypoints', kp, size, source)
+        scores = check_confidences(path, 'scores', check_finite(path, 'scores', scores, source),
+                                   source)
+        return dict(source=source, keypoints=kp, scores=scores, image_size=size)
 
     def frame_info(self, frames: np.ndarray) -> dict:
         a = self.arrays

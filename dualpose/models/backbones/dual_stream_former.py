@@ -86,6 +86,9 @@ class DualStreamFormer(BaseModule):
             last ``window`` frames (itself included); the live caches keep that many frames.
             The causal configs set it to the training clip length.
     """
+    # the keys a dict-valued argument may hold (checked by dualpose.utils.config_check)
+    config_keys = {'arch': {'embed_dims': int, 'depth': int, 'num_heads': int,
+                            'mlp_ratio': float}}
     arch_zoo = {
         'xs': dict(embed_dims=64, depth=12),
         's': dict(embed_dims=64, depth=26),
@@ -206,12 +209,19 @@ class DualStreamFormer(BaseModule):
         x = self.norm(x)
         return (x, layers) if return_layers else x
 
-    def init_state(self) -> List[List[dict]]:
-        """Empty caches for :meth:`step`: one dict per stream of each block."""
+    def init_state(self, batch: Optional[int] = None) -> List[List[dict]]:
+        """Caches for :meth:`step`: one dict per stream of each block. Empty ones that grow
+        to the look-back, or, given ``batch`` (rows per step), fixed-size ones holding
+        ``window`` frames marked not real, so that every step has the same shapes (for an
+        exported or compiled step; needs ``window``)."""
         if not self.causal:
             raise RuntimeError('step-by-step inference needs a causal backbone '
                                '(DualStreamFormer(causal=True))')
-        return [[{} for _ in blk.streams] for blk in self.blocks]
+        if batch is None:
+            return [[{} for _ in blk.streams] for blk in self.blocks]
+        like = self.spatial_pos
+        return [[stream.init_cache(batch, self.num_joints, like) for stream in blk.streams]
+                for blk in self.blocks]
 
     def step(self, x: torch.Tensor, state: List[List[dict]]) -> torch.Tensor:
         """The features of one new frame of a causal model: x (B, 1, J, in_channels) ->

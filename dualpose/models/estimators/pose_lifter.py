@@ -41,6 +41,9 @@ class PoseLifter(BaseModel):
         data_preprocessor (dict): default ``LiftingDataPreprocessor``.
     """
 
+    # the keys test_cfg may hold (checked by dualpose.utils.config_check)
+    config_keys = {'test_cfg': {'flip_test': bool}}
+
     def __init__(self, backbone: Dict, head: Dict, test_cfg: Optional[Dict] = None,
                  data_preprocessor: Optional[Dict] = None, init_cfg=None):
         if data_preprocessor is None:

@@ -131,10 +131,26 @@ class TemporalAttention(MultiHeadSelfAttention):
         if not self.causal:
             raise RuntimeError('TemporalAttention.step needs a causal layer (causal=True)')
         q, k, v = self._qkv(x)
+        valid = cache.get('valid')  # static caches: which of the kept frames are real
         if cache:
             k = torch.cat([cache['k'], k], dim=2)
             v = torch.cat([cache['v'], v], dim=2)
+        if valid is not None:
+            valid = torch.cat([valid, torch.ones_like(valid[:1])])
         if self.window is not None and k.shape[2] > self.window:
             k, v = k[:, :, -self.window:], v[:, :, -self.window:]
+            valid = None if valid is None else valid[-self.window:]
         cache['k'], cache['v'] = k, v
-        return self._out(self.attend(q, k, v), x.shape, out_scale)
+        if valid is not None:
+            cache['valid'] = valid
+        mask = None if valid is None else valid.view(1, -1)
+        return self._out(self.attend(q, k, v, mask), x.shape, out_scale)
+
+    def init_cache(self, batch: int, num_joints: int, like: torch.Tensor) -> dict:
+        """A cache of fixed size for :meth:`step`: ``window`` empty frames (``valid`` False),
+        so that every step has the same shapes (exported graphs, compiled steps)."""
+        if self.window is None:
+            raise ValueError('fixed-size caches need a bounded look-back (window=W)')
+        shape = (batch * num_joints, self.num_heads, self.window, self.head_dim)
+        return dict(k=like.new_zeros(shape), v=like.new_zeros(shape),
+                    valid=torch.zeros(self.window, dtype=torch.bool, device=like.device))

@@ -161,9 +161,15 @@ class TemporalGraphConv(_GraphConvBase):
         if not self.causal:
             raise RuntimeError('TemporalGraphConv.step needs a causal layer (causal=True)')
         v = self.V(x)
+        valid = cache.get('valid')  # static caches: which of the kept frames are real
         if self.mode == 'banded':
-            messages = cache['v'] if cache else torch.zeros_like(v)
+            if not cache:
+                messages = torch.zeros_like(v)
+            else:
+                messages = cache['v'] if valid is None else cache['v'] * valid.to(v.dtype)
             cache['v'] = v
+            if valid is not None:
+                cache['valid'] = torch.ones_like(valid)
             return self.combine(x, messages)
         b, _, j, c = v.shape
         feat = x.detach().transpose(1, 2).reshape(b * j, 1, c)
@@ -171,17 +177,38 @@ class TemporalGraphConv(_GraphConvBase):
         if cache:
             past_f, past_v = cache['x'], cache['v']
             sim = feat @ past_f.transpose(-1, -2)  # (BJ, 1, n)
-            allowed = torch.ones_like(sim, dtype=torch.bool)
+            allowed = (torch.ones_like(sim, dtype=torch.bool) if valid is None
+                       else valid.view(1, 1, -1).expand_as(sim))
             messages = self._past_knn(sim, allowed, past_v).view(b, j, 1, c).transpose(1, 2)
             past_f, past_v = torch.cat([past_f, feat], 1), torch.cat([past_v, vj], 1)
+            if valid is not None:
+                valid = torch.cat([valid, torch.ones_like(valid[:1])])
         else:
             messages = torch.zeros_like(v)
             past_f, past_v = feat, vj
         if self.window is not None:  # the frames the next one may link to
             start = max(past_f.shape[1] - (self.window - 1), 0)
             past_f, past_v = past_f[:, start:], past_v[:, start:]
+            valid = None if valid is None else valid[start:]
         cache['x'], cache['v'] = past_f, past_v
+        if valid is not None:
+            cache['valid'] = valid
         return self.combine(x, messages)
+
+    def init_cache(self, batch: int, num_joints: int, like: torch.Tensor) -> dict:
+        """A cache of fixed size for :meth:`step` (see ``TemporalAttention.init_cache``):
+        the previous frame (banded) or the last ``window - 1`` frames (k-NN), all marked not
+        real (``valid`` False)."""
+        c = self.V.in_features
+        if self.mode == 'banded':
+            return dict(v=like.new_zeros(batch, 1, num_joints, c),
+                        valid=torch.zeros(1, dtype=torch.bool, device=like.device))
+        if self.window is None:
+            raise ValueError('fixed-size caches need a bounded look-back (window=W)')
+        n = max(self.window - 1, 0)
+        return dict(x=like.new_zeros(batch * num_joints, n, c),
+                    v=like.new_zeros(batch * num_joints, n, c),
+                    valid=torch.zeros(n, dtype=torch.bool, device=like.device))
 
     def _knn(self, x, v):
         idx = self._knn_indices(x)

@@ -38,6 +38,10 @@ class BaseStream(nn.Module):
         first frame) holds what the temporal mixer keeps of the earlier frames."""
         return self.temporal.step(self.spatial(x), cache)
 
+    def init_cache(self, batch: int, num_joints: int, like: torch.Tensor) -> dict:
+        """A fixed-size cache for :meth:`step` (its temporal mixer's)."""
+        return self.temporal.mixer.init_cache(batch, num_joints, like)
+
 
 @MODELS.register_module()
 class TransformerStream(BaseStream):
