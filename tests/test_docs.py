@@ -162,12 +162,12 @@ HELP = {
     '.venv/bin/python tools/train.py configs/dualpose_finetune.py': _REAL_H36M,
     '.venv/bin/python tools/test.py configs/dualpose_finetune.py '
     'work_dirs/dualpose_finetune/epoch_60.pth': _REAL_H36M,
-    '.venv/bin/python tools/analysis/ablation.py --quick': 'about 20 min',
-    '.venv/bin/python tools/analysis/ablation.py': 'about 90 min',
-    '.venv/bin/python tools/analysis/ablation.py --mode long': 'about 15 h',
-    'OMP_NUM_THREADS=2 .venv/bin/python tools/analysis/ablation.py --quick': 'about 20 min',
-    'OMP_NUM_THREADS=2 .venv/bin/python tools/analysis/ablation.py': 'about 90 min',
-    'OMP_NUM_THREADS=2 .venv/bin/python tools/analysis/ablation.py --mode long': 'about 15 h',
+    '.venv/bin/python tools/analysis/ablation.py --quick': '18.9 min measured',
+    '.venv/bin/python tools/analysis/ablation.py': '89 min measured',
+    '.venv/bin/python tools/analysis/ablation.py --mode long': 'about 15.6 h estimated',
+    'OMP_NUM_THREADS=2 .venv/bin/python tools/analysis/ablation.py --quick': '18.9 min measured',
+    'OMP_NUM_THREADS=2 .venv/bin/python tools/analysis/ablation.py': '89 min measured',
+    'OMP_NUM_THREADS=2 .venv/bin/python tools/analysis/ablation.py --mode long': 'about 15.6 h estimated',
     '.venv/bin/python tools/misc/browse_dataset.py CONFIG [--split test] [--num 4]':
         'tested in tests/test_visualization (pictures of the tiny data)',
     '.venv/bin/python tools/analysis/get_flops.py configs/dualpose/h36m/dualpose-b_h36m-243f.py':
@@ -239,7 +239,8 @@ SKIP = {
     'bash tools/install.sh': 'CI runs it (.ci/run) before this suite',
     'pip install .': 'tests/test_tools/test_wheel_install.py builds and installs the wheel',
     'pip install -e .': 'tools/install.sh installs editable (CI)',
-    'python -m dualpose.utils.resources': 'run by the Python check below (resource_root)',
+    'python -m dualpose.utils.resources':
+        'prints resource_root(), which tests/test_tools/test_wheel_install.py checks in a wheel',
     'python $(python -m dualpose.utils.resources)/tools/train.py CONFIG ...':
         'an installed wheel\'s path; tests/test_tools/test_wheel_install.py runs it',
     'python $(python -m dualpose.utils.resources)/demo/lift_keypoints.py keypoints.json '
