@@ -1,6 +1,6 @@
 """Lift a 2D keypoint file (one person's video) to 3D; write the result and pictures of it.
 
-    python demo/lift_keypoints.py demo/samples/synthetic_walking_coco17.json --fps 50
+    .venv/bin/python demo/lift_keypoints.py demo/samples/synthetic_walking_coco17.json --fps 50
 
 Input: COCO keypoints (annotation file or detector results), MMPose predictions, AlphaPose
 results, or .npy/.npz (see ``dualpose/keypoints/readers.py``); COCO-17, Halpe-26 or H36M-17
@@ -78,6 +78,10 @@ def parse_args(argv=None):
                    help='animate every k-th frame so that at most this many are drawn (250)')
     p.add_argument('--no-anim', action='store_true', help='skip the GIF/MP4 animation')
     p.add_argument('--no-flip', action='store_true', help='no flip averaging')
+    p.add_argument('--units', choices=['pixels', 'normalised'], default='pixels',
+                   help='units of the pictures and animation, 2D and 3D alike, written on '
+                   'their axes: pixels (default; 3D depth at the same pixel scale) or the '
+                   "model's normalised screen units (pixels / (image width / 2))")
     p.add_argument('--stride', type=int, default=None,
                    help='window step for long sequences (default: half a window)')
     p.add_argument('--device', default='cpu', help='cpu or cuda:0')
@@ -286,8 +290,13 @@ def run(args, staged) -> dict:
         json.dump(record, f, separators=(',', ':'), allow_nan=False)
 
     import cv2
-    picture = draw_lifting(links, flip_pairs, pred=result.keypoints_3d,
-                           inputs_2d=result.keypoints_2d, frames=frames,
+    if args.units == 'pixels':
+        units, shown_2d, shown_3d = 'pixels', result.keypoints_2d, result.keypoints_3d_pixels()
+    else:
+        units, shown_2d, shown_3d = 'normalised units', result.inputs[..., :2], \
+            result.keypoints_3d
+    picture = draw_lifting(links, flip_pairs, pred=shown_3d, units=units,
+                           inputs_2d=shown_2d, frames=frames,
                            title=f'{osp.basename(args.input)}: 2D input and lifted 3D',
                            panel_inches=2.8, frames_as_columns=True)
     if not cv2.imwrite(staged.path(out['png']), np.ascontiguousarray(picture[..., ::-1])):
@@ -296,7 +305,7 @@ def run(args, staged) -> dict:
     made = {'frames': num_frames, 'files': [out['npz'], out['json'], out['png']]}
     if not args.no_anim:
         step = max(1, math.ceil(num_frames / max(args.anim_max_frames, 1)))
-        animator = SkeletonAnimator(result.keypoints_2d, result.keypoints_3d, links, flip_pairs,
+        animator = SkeletonAnimator(shown_2d, shown_3d, links, flip_pairs, units=units,
                                     undetected=result.filled, title=osp.basename(args.input))
         writer = AnimationWriter(out['gif'], out['mp4'], fps=min(args.fps / step, 50.0),
                                  files=staged)

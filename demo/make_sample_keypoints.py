@@ -8,8 +8,8 @@ shoulder line. A few detector misses are added: a wrist undetected for a few fra
 (confidence 0, coordinates 0), one frame without any person, and a low-score bystander in some
 frames.
 
-    python demo/make_sample_keypoints.py                       # the shipped samples
-    python demo/make_sample_keypoints.py --frames 1000 --out /tmp/walk1000_coco17.json
+    .venv/bin/python demo/make_sample_keypoints.py                       # the shipped samples
+    .venv/bin/python demo/make_sample_keypoints.py --frames 1000 --out /tmp/walk1000_coco17.json
 
 Writes a COCO keypoint annotation file (``images`` with width/height, ``annotations``,
 ``categories``) and, with ``--results``, also the bare detector result list

@@ -3,8 +3,20 @@
 #   [GPUS=8] [GPUS_PER_NODE=8] [CPUS_PER_TASK=5] [SRUN_ARGS=...] \
 #       bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG [WORK_DIR] [train.py options]
 # GPUS=16 GPUS_PER_NODE=8 spans two nodes. Without GPUs (GPUS_PER_NODE=0 and GPUS = the number
-# of processes) the tasks train on CPUs with the gloo backend. PYTHON picks the interpreter.
+# of processes) the tasks train on CPUs with the gloo backend.
+# Interpreter: $PYTHON, else the active virtual environment's, else the repository's
+# .venv/bin/python (made by tools/install.sh), else python3.
 set -euo pipefail
+if [ $# -lt 3 ]; then
+    echo "usage: [GPUS=8] [GPUS_PER_NODE=8] [CPUS_PER_TASK=5] [SRUN_ARGS=...] bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG [WORK_DIR] [train.py options]" >&2
+    exit 2
+fi
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+if [ -z "${PYTHON:-}" ]; then
+    if [ -n "${VIRTUAL_ENV:-}" ] && [ -x "$VIRTUAL_ENV/bin/python" ]; then PYTHON="$VIRTUAL_ENV/bin/python"
+    elif [ -x "$ROOT/.venv/bin/python" ]; then PYTHON="$ROOT/.venv/bin/python"
+    else PYTHON=python3; fi
+fi
 PARTITION=$1
 JOB_NAME=$2
 CONFIG=$3
@@ -19,7 +31,7 @@ TASKS_PER_NODE=$GPUS_PER_NODE
 GRES=()
 if [ "$GPUS_PER_NODE" -gt 0 ]; then GRES=(--gres=gpu:"$GPUS_PER_NODE"); else TASKS_PER_NODE=$GPUS; fi
 
-PYTHONPATH="$(dirname "$0")/..":${PYTHONPATH:-} \
+PYTHONPATH="$ROOT":${PYTHONPATH:-} \
 srun -p "$PARTITION" \
     --job-name="$JOB_NAME" \
     "${GRES[@]}" \
@@ -28,4 +40,4 @@ srun -p "$PARTITION" \
     --cpus-per-task="$CPUS_PER_TASK" \
     --kill-on-bad-exit=1 \
     $SRUN_ARGS \
-    "${PYTHON:-python}" -u "$(dirname "$0")/train.py" "$CONFIG" --launcher slurm "${PY_ARGS[@]}"
+    "$PYTHON" -u "$ROOT/tools/train.py" "$CONFIG" --launcher slurm "${PY_ARGS[@]}"

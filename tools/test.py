@@ -1,6 +1,6 @@
 """Evaluate a checkpoint on a config's test split.
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--dump results.pkl]
+    .venv/bin/python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--dump results.pkl]
                          [--show-dir DIR [--show-max N]]
                          [--cfg-options key=value ...] [--launcher pytorch]
 
@@ -17,6 +17,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from dualpose.apis.setup_env import (add_common_args, build_runner,  # noqa: E402
                                      check_data_or_exit, load_config)
+from dualpose.utils.compat import finish_distributed  # noqa: E402
 from dualpose.utils.fileio import atomic_open, check_writable  # noqa: E402
 
 
@@ -79,6 +80,7 @@ def main(argv=None):
     metrics = runner.test()
     if runner.rank == 0:
         write_metrics(metrics, osp.join(runner.log_dir, 'test_metrics.json'))
+    finish_distributed()  # ranks leave together (see dualpose.utils.compat)
     return metrics
 
 

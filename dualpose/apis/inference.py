@@ -70,13 +70,33 @@ def load_weights(model: torch.nn.Module, checkpoint: str, config_name: str = 'th
     return ckpt.get('meta', {}) or {}
 
 
+def _packaged(path):
+    """``path`` itself when it exists; else, for a relative path such as
+    ``'configs/...py'`` or ``'demo/checkpoints/...pth'``, the file of that name among
+    dualpose's own files (the source tree, or ``dualpose/.mim`` of an installed wheel)."""
+    if not isinstance(path, str) or osp.exists(path) or osp.isabs(path):
+        return path
+    from dualpose.utils.resources import resource_root
+    try:
+        candidate = osp.join(resource_root(), path)
+    except FileNotFoundError:
+        return path
+    return candidate if osp.exists(candidate) else path
+
+
 def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',
                cfg_options: Optional[Dict] = None):
     """Build a lifter from a config (path or ``Config``), load its weights, set eval mode.
 
     The model gets ``cfg``, ``dataset_meta`` (skeleton, ``flip_indices``, ``root_index`` from
     the config's ``dataset_info``) and ``seq_len`` (the window it was trained on).
+
+    A relative ``config`` or ``checkpoint`` path that does not exist from the working directory
+    is looked up among dualpose's own files, so the shipped names work from anywhere, also
+    from an installed wheel: ``init_model('configs/dualpose/synthetic/dualpose-tiny_synthetic-27f.py',
+    'demo/checkpoints/dualpose-tiny_synthetic-27f.pth')``.
     """
+    config, checkpoint = _packaged(config), _packaged(checkpoint)
     from mmengine.config import Config
 
     from dualpose.registry import MODELS

@@ -56,13 +56,68 @@ def check_data_files(cfg, dataloader_keys, config_path: str = 'the config') -> N
         if not osp.isfile(path):
             synthetic = (cfg.get('data_hint') or {}).get('synthetic_config',
                                                          'a config from configs/dualpose/synthetic/')
-            raise FileNotFoundError(
-                f'{key}.dataset.ann_file {path!r} (from {config_path}) does not exist.\n'
-                '  Real Human3.6M: see docs/datasets.md for where to put the files and how to '
-                'prepare them.\n'
-                '  Without it, use the synthetic default: python '
-                'tools/dataset_converters/make_synthetic_h36m.py, then train '
-                f'{synthetic}.')
+            name = _dataset_name(cfg, ds)
+            message = (f'{key}.dataset.ann_file {path!r} (from {config_path}) does not exist.\n'
+                       f'  Real {name}: see docs/datasets.md for where to put the files and how '
+                       'to prepare them.')
+            if 'synthetic' in str(path) or name == 'Human3.6M':
+                message += ('\n  Without it, use the synthetic default: .venv/bin/python '
+                            'tools/dataset_converters/make_synthetic_h36m.py, then train '
+                            f'{synthetic}.')
+            raise FileNotFoundError(message)
+
+
+def _dataset_name(cfg, dataset_cfg) -> str:
+    """The dataset a config reads, in words, for messages."""
+    info = cfg.get('dataset_info') or dataset_cfg.get('metainfo') or {}
+    kind = f"{info.get('dataset_name', '')} {dataset_cfg.get('type', '')}".lower()
+    if 'mpi' in kind or '3dhp' in kind:
+        return 'MPI-INF-3DHP'
+    if 'h36m' in kind or 'human36m' in kind:
+        return 'Human3.6M'
+    return 'data'
+
+
+def check_pretrained_files(cfg, config_path: str = 'the config') -> None:
+    """Fail before anything runs when a ``Pretrained`` ``init_cfg`` of the model names a
+    local checkpoint that does not exist (e.g. a fine-tuning config whose pre-training has not
+    run), naming the config that writes it when it lies in ``work_dirs/<config name>/``."""
+    import glob
+    import os.path as osp
+
+    from mmengine.config import ConfigDict
+
+    def walk(node, where):
+        if isinstance(node, (dict, ConfigDict)):
+            init = node.get('init_cfg')
+            inits = init if isinstance(init, (list, tuple)) else [init]
+            for i, item in enumerate(inits):
+                if isinstance(item, dict) and item.get('type') == 'Pretrained':
+                    yield f'{where}.init_cfg' + (f'.{i}' if isinstance(init, (list, tuple))
+                                                 else ''), item.get('checkpoint')
+            for k, v in node.items():
+                if k != 'init_cfg':
+                    yield from walk(v, f'{where}.{k}')
+        elif isinstance(node, (list, tuple)):
+            for i, v in enumerate(node):
+                yield from walk(v, f'{where}.{i}')
+
+    for where, ckpt in walk(cfg.get('model') or {}, 'model'):
+        if not isinstance(ckpt, str) or '://' in ckpt or osp.isfile(ckpt):
+            continue
+        message = f'{where}.checkpoint {ckpt!r} (from {config_path}) does not exist.'
+        parts = osp.normpath(ckpt).split(osp.sep)
+        if 'work_dirs' in parts[:-2]:
+            name = parts[parts.index('work_dirs') + 1]
+            from dualpose.utils.resources import resource_root
+            root = resource_root()
+            found = sorted(glob.glob(osp.join(root, 'configs', '**', name + '.py'),
+                                     recursive=True))
+            writer = osp.relpath(found[0], root) if found else f'the config {name}.py'
+            message += (f'\n  It is written by training {writer} first: .venv/bin/python '
+                        f'tools/train.py {writer}')
+        message += (f'\n  Or name another checkpoint: --cfg-options {where}.checkpoint=PATH')
+        raise FileNotFoundError(message)
 
 
 def add_common_args(parser) -> None:
@@ -74,6 +129,9 @@ def add_common_args(parser) -> None:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument('--verbose', action='store_true',
+                        help="print mmengine's environment, config and hook dumps on the console "
+                        '(by default they go to the log file only, after a short header)')
 
 
 def load_config(args):
@@ -85,6 +143,8 @@ def load_config(args):
     from dualpose.utils.compat import cpu_model_wrapper_cfg, init_cpu_distributed
     from dualpose.utils.config import read_config
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    if getattr(args, 'verbose', False):
+        os.environ['DUALPOSE_VERBOSE'] = '1'  # read by dualpose.engine.console
     cfg = read_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     if args.work_dir is not None:
@@ -117,5 +177,7 @@ def check_data_or_exit(cfg, dataloader_keys, config_path: str) -> None:
     import sys
     try:
         check_data_files(cfg, dataloader_keys, config_path=config_path)
+        if 'train_dataloader' in dataloader_keys:
+            check_pretrained_files(cfg, config_path=config_path)
     except FileNotFoundError as err:
         sys.exit(f'error: {err}')

@@ -1,5 +1,7 @@
 """The mmengine Runner with checkpoints that survive a crash, resumes that are right or refuse,
-and one training run per work dir."""
+one training run per work dir, the hooks exact resume needs always registered, and a quiet
+console."""
+import copy
 import os
 import os.path as osp
 
@@ -27,11 +29,51 @@ def first_non_finite(model: torch.nn.Module):
             return name, bad
     return None
 
+# Hooks exact resume relies on, added by DualposeRunner whatever the config's custom_hooks
+# say: a config that sets custom_hooks (e.g. a TensorBoard or visualisation hook) replaces the
+# base list, and would otherwise silently drop the random states from every checkpoint.
+REQUIRED_CUSTOM_HOOKS = ('RandomStateHook', )
+# default_hooks entries that cannot be switched off with None: the sampler's epoch seed
+REQUIRED_DEFAULT_HOOKS = dict(sampler_seed=dict(type='DistSamplerSeedHook'))
+
+
+def _hook_type(hook) -> str:
+    if isinstance(hook, dict):
+        kind = hook.get('type')
+        return kind if isinstance(kind, str) else getattr(kind, '__name__', str(kind))
+    return type(hook).__name__
+
+
+def with_required_hooks(default_hooks, custom_hooks):
+    """``(default_hooks, custom_hooks)`` with the hooks exact resume needs present exactly
+    once (the first one the config gives is kept, with its arguments; later copies of the same
+    type are dropped); returns the lists and what was changed, in words."""
+    default_hooks = dict(default_hooks or {})
+    custom_hooks = list(custom_hooks or [])
+    changes = []
+    for key, hook in REQUIRED_DEFAULT_HOOKS.items():
+        if key in default_hooks and default_hooks[key] is None:
+            default_hooks[key] = copy.deepcopy(hook)
+            changes.append(f'default_hooks.{key}=None ignored ({hook["type"]} is needed for '
+                           'the data order of each epoch and for exact resume)')
+    for kind in REQUIRED_CUSTOM_HOOKS:
+        found = [i for i, h in enumerate(custom_hooks) if _hook_type(h) == kind]
+        if not found:
+            custom_hooks.append(dict(type=kind))
+            changes.append(f'{kind} added to custom_hooks (exact resume needs it)')
+        for i in reversed(found[1:]):
+            del custom_hooks[i]
+            changes.append(f'a second {kind} dropped from custom_hooks')
+    return default_hooks, custom_hooks, changes
+
 
 @RUNNERS.register_module()
 class DualposeRunner(Runner):
     """``Runner`` with these changes, selected by ``runner_type = 'DualposeRunner'`` (set in
     ``configs/_base_/default_runtime.py``):
+
+    * the hooks exact resume needs (``RandomStateHook``, the sampler seed hook) are always
+      registered, once, whatever the config's ``custom_hooks`` say (:func:`with_required_hooks`);
 
     * ``save_checkpoint`` writes ``<name>.part`` and renames it into place, so a crash while
       writing never leaves a truncated file under a checkpoint's name; a model with a NaN or
@@ -55,6 +97,27 @@ class DualposeRunner(Runner):
         (:func:`dualpose.utils.config.resolve_seq_len`; a no-op when ``read_config`` did it)."""
         from dualpose.utils.config import resolve_seq_len
         return super().from_cfg(resolve_seq_len(cfg))
+
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
+        """``Runner.register_hooks`` with the hooks exact resume needs always present
+        (:func:`with_required_hooks`), whatever ``custom_hooks`` says."""
+        default_hooks, custom_hooks, changes = with_required_hooks(default_hooks, custom_hooks)
+        for change in changes:
+            if 'added to custom_hooks' in change:
+                self.logger.debug(change)  # the usual case: a config that lists its own hooks
+            else:
+                self.logger.warning(change)
+        if not any(_hook_type(h) == 'ConsoleHeaderHook' for h in custom_hooks):
+            custom_hooks.append(dict(type='ConsoleHeaderHook'))  # the short console header
+        super().register_hooks(default_hooks, custom_hooks)
+
+    def build_logger(self, *args, **kwargs):
+        """``Runner.build_logger`` with a quiet console (:mod:`dualpose.engine.console`): the
+        environment, config and hook dumps go to the log file only unless ``--verbose``."""
+        from .console import quiet_console
+        logger = super().build_logger(*args, **kwargs)
+        quiet_console(logger)
+        return logger
 
     # ------------------------------------------------------------------ config dump, lock
     def dump_config(self) -> None:

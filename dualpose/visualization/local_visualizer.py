@@ -12,7 +12,7 @@ from mmengine.visualization import Visualizer
 
 from dualpose.registry import VISUALIZERS
 from dualpose.utils.fileio import StagedFiles, atomic_path
-from .skeleton_plot import draw_pose_2d, draw_pose_3d, figure_to_array
+from .skeleton_plot import NORMALISED, draw_pose_2d, draw_pose_3d, figure_to_array
 
 __all__ = ['PoseLiftingVisualizer', 'draw_lifting', 'SkeletonAnimator', 'write_image',
            'AnimationWriter', 'default_frames']
@@ -44,7 +44,7 @@ def default_frames(num_frames: int, count: int = 3) -> list:
 def draw_lifting(links, flip_pairs=(), pred=None, gt=None, inputs_2d=None,
                  frames: Optional[Sequence[int]] = None, title: str = '',
                  panel_inches: float = 2.6, dpi: int = 80,
-                 frames_as_columns: bool = False) -> np.ndarray:
+                 frames_as_columns: bool = False, units: str = NORMALISED) -> np.ndarray:
     """One row per chosen frame: [2D input] [predicted 3D] [ground-truth 3D] (with
     ``frames_as_columns``, one column per frame and a row per kind of panel).
 
@@ -53,6 +53,11 @@ def draw_lifting(links, flip_pairs=(), pred=None, gt=None, inputs_2d=None,
         pred, gt: (T, J, 3) root-relative 3D (any units; both drawn at one scale), or None.
         inputs_2d: (T, J, >=2) 2D input (normalised screen units or pixels), or None.
         frames: frame indices; default first, middle and last.
+        units: the units of all three arrays, written on every axis (``'normalised units'``,
+            the model's, or ``'pixels'``): one switch, so 2D and 3D are never mixed.
+    With both ``pred`` and ``gt``, each predicted joint is coloured by its distance to the
+    ground truth (one colour scale over the picture, with a colour bar) and the panel's title
+    gives the frame's mean error.
     Returns:
         (H, W, 3) uint8 RGB image.
     """
@@ -72,6 +77,9 @@ def draw_lifting(links, flip_pairs=(), pred=None, gt=None, inputs_2d=None,
     poses_3d = [a for a in (pred, gt) if a is not None]
     radius = max(float(np.abs(a[frames]).max()) for a in poses_3d) if poses_3d else None
     radius = radius or 1.0
+    errors = (np.linalg.norm(pred - gt, axis=-1) if pred is not None and gt is not None
+              else None)
+    error_max = float(errors[frames].max()) or 1.0 if errors is not None else None
     columns = [('2D input', inputs_2d, False), ('prediction', pred, True),
                ('ground truth', gt, True)]
     columns = [c for c in columns if c[1] is not None]
@@ -80,13 +88,25 @@ def draw_lifting(links, flip_pairs=(), pred=None, gt=None, inputs_2d=None,
     for i, t in enumerate(frames):
         for k, (name, data, is_3d) in enumerate(columns):
             index = (k * len(frames) + i if frames_as_columns else i * len(columns) + k) + 1
+            first = i == 0
             if is_3d:
                 ax = fig.add_subplot(*grid, index, projection='3d')
-                draw_pose_3d(ax, data[t], links, flip_pairs, title=f'{name}, frame {t}',
-                             radius=radius)
+                joint_errors = errors[t] if errors is not None and name == 'prediction' \
+                    else None
+                label = f'{name}, frame {t}'
+                if joint_errors is not None:
+                    label += f'\nmean joint error {joint_errors.mean():.3g}'
+                points = draw_pose_3d(ax, data[t], links, flip_pairs, title=label,
+                                      radius=radius, units=units, errors=joint_errors,
+                                      error_max=error_max, legend=first)
+                if points is not None:
+                    bar = fig.colorbar(points, ax=ax, shrink=0.5, pad=0.16, fraction=0.035)
+                    bar.set_label(f'joint error ({units})', fontsize=6)
+                    bar.ax.tick_params(labelsize=5)
             else:
                 ax = fig.add_subplot(*grid, index)
-                draw_pose_2d(ax, data[t], links, flip_pairs, title=f'{name}, frame {t}')
+                draw_pose_2d(ax, data[t], links, flip_pairs, title=f'{name}, frame {t}',
+                             units=units, legend=first)
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
@@ -173,14 +193,17 @@ class SkeletonAnimator:
     whose lines are moved for each frame instead of being redrawn from scratch.
 
     Args:
-        keypoints_2d: (T, J, 2) 2D input (pixels; y down).
-        keypoints_3d: (T, J, 3) root-relative 3D.
+        keypoints_2d: (T, J, 2) 2D input (y down), in ``units``.
+        keypoints_3d: (T, J, 3) root-relative 3D, in ``units``.
+        units: written on the axes: ``'pixels'`` (the demo's default) or
+            ``'normalised units'``.
         links / flip_pairs: the skeleton.
         undetected: (T, J) bool, joints drawn hollow (filled in, not detected).
     """
 
     def __init__(self, keypoints_2d, keypoints_3d, links, flip_pairs=(), undetected=None,
-                 title: str = '', panel_inches: float = 3.2, dpi: int = 80):
+                 title: str = '', panel_inches: float = 3.2, dpi: int = 80,
+                 units: str = 'pixels'):
         self.kp2d = np.asarray(keypoints_2d, dtype=np.float32)
         self.kp3d = np.asarray(keypoints_3d, dtype=np.float32)
         if len(self.kp2d) != len(self.kp3d):
@@ -192,10 +215,10 @@ class SkeletonAnimator:
         fig = _figure(2 * panel_inches, panel_inches + 0.3, dpi)
         ax2 = fig.add_subplot(1, 2, 1)
         ax3 = fig.add_subplot(1, 2, 2, projection='3d')
-        draw_pose_2d(ax2, self.kp2d[0], self.links, flip_pairs, title='2D input')
+        draw_pose_2d(ax2, self.kp2d[0], self.links, flip_pairs, title='2D input', units=units)
         radius = float(np.abs(self.kp3d).max()) or 1.0
         draw_pose_3d(ax3, self.kp3d[0], self.links, flip_pairs, title='3D (root-relative)',
-                     radius=radius)
+                     radius=radius, units=units)
         # fixed 2D view over the whole sequence (image coordinates, y down)
         lo, hi = self.kp2d.reshape(-1, 2).min(0), self.kp2d.reshape(-1, 2).max(0)
         pad = 0.05 * float((hi - lo).max() or 1.0)
@@ -228,7 +251,7 @@ class SkeletonAnimator:
         if len(colours) == len(p2):
             colours[self.undetected[t], 3] = 0.0
             self.points_2d.set_facecolors(colours)
-        xs, ys, zs = p3[:, 0], p3[:, 2], -p3[:, 1]  # the axes of draw_pose_3d
+        xs, ys, zs = p3[:, 0], p3[:, 2], p3[:, 1]  # the axes of draw_pose_3d (y inverted)
         for line, (a, b) in zip(self.lines_3d, self.links):
             line.set_data_3d(xs[[a, b]], ys[[a, b]], zs[[a, b]])
         self.caption.set_text(f'{self.title}  frame {t}' if self.title else f'frame {t}')

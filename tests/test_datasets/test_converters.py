@@ -35,8 +35,11 @@ def test_vp3d_2d_file_to_pose2d_sequences(tmp_path, tool, h36m_info, capsys):
     first = ids == f'S9/Eating/{H36M_CAMERA_IDS[3]}'
     np.testing.assert_allclose(kp[first], pos2d['S9']['Eating'][3])
     np.testing.assert_array_equal(size[first], np.tile([1000, 1002], (first.sum(), 1)))
-    with pytest.raises(KeyError, match=r"positions_2d has no subject 'S7'"):
+    with pytest.raises(SystemExit, match=r"^error: .* as 'vp3d': .*positions_2d has no "
+                       r"subject 'S7'"):  # a clean error line, not a traceback
         tool.main(['vp3d', p2, str(out), '--subjects', 'S7'])
+    with pytest.raises(SystemExit, match=r"^error: input file .* does not exist"):
+        tool.main(['vp3d', str(tmp_path / 'absent.npz'), str(out)])
 
 
 def test_mpi_npz_to_pose2d_sequences(tmp_path, tool):

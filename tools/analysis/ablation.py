@@ -4,9 +4,9 @@ Trains and tests every arm of every study with the same budget and the same seed
 writes, to the work directory, a Markdown table (mean ± sample std over seeds of MPJPE,
 P-MPJPE and MPJVE, mm, test split), ``results.json`` and a bar chart ``ablation.png``:
 
-    python tools/analysis/ablation.py --quick        # 2 CPU cores, under 30 min, noisy
-    python tools/analysis/ablation.py                # full mode, about 2 h on 2 CPU cores
-    python tools/analysis/ablation.py --mode long    # the shipped configs' budget, ~15 h
+    .venv/bin/python tools/analysis/ablation.py --quick      # 18.9 min measured, 2 CPU cores, noisy
+    .venv/bin/python tools/analysis/ablation.py              # full mode: 89 min measured
+    .venv/bin/python tools/analysis/ablation.py --mode long  # shipped budget: ~15.6 h estimated
 
 Studies (arm marked * is the paper's choice):
   streams            dual-stream* | Transformer only | GCN only (depths matched on parameters)
@@ -51,13 +51,14 @@ PRETRAIN = SYN + 'dualpose-tiny-crl-pretrain_synthetic-27f.py'
 # Budgets (one model size and budget per kind of run; every arm of a study gets the same):
 # 'quick': narrow, shallow models and few clips (windows every 54 frames for the supervised
 #   arms, 27 for low-label fine-tuning, 162 for pre-training, plus each video's last window),
-#   sized to finish all arms x 3 seeds on 2 CPU cores in under 30 minutes: about 45
-#   supervised, 20 fine-tuning and 30 pre-training iterations per run; single-pass test.
+#   sized to finish all arms x 3 seeds on 2 CPU cores in under 30 minutes (18.9 min
+#   measured): about 45 supervised, 20 fine-tuning and 30 pre-training iterations per run;
+#   single-pass test.
 #   Far too few iterations to be evidence.
 # 'full': the shipped synthetic model size (C 32, N 4) for every run, sized to finish all arms
-#   x 3 seeds on 2 CPU cores in about 2 hours: clips every 27 frames (supervised, every
-#   frame once per epoch), 18 (fine-tuning) and 27 (pre-training); 108 supervised, 60
-#   fine-tuning and 80 pre-training iterations per run; flip-averaged test.
+#   x 3 seeds on 2 CPU cores in about 2 hours (89 min measured): clips every 27 frames
+#   (supervised, every frame once per epoch), 18 (fine-tuning) and 27 (pre-training); 108
+#   supervised, 60 fine-tuning and 80 pre-training iterations per run; flip-averaged test.
 # 'long': the shipped synthetic configs (supervised arms exactly as dualpose-tiny_synthetic-27f;
 #   low-label and pre-training as scratch-s1 / crl-pretrain-tiny but 8 blocks deep, so that
 #   top-K is a quarter / half of 8 as the paper's 4 and 8 of 16): about 15 hours on 2 CPU
@@ -484,8 +485,9 @@ def collect(work: str, arms: Sequence[str], seeds: Sequence[int]) -> List[dict]:
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--mode', choices=list(MODES), default='full',
-                        help='budget: quick (under 30 min on 2 CPU cores, noisy), full (about '
-                        '2 h), long (the shipped configs\' budget, about 15 h, resumable)')
+                        help='budget: quick (18.9 min measured on 2 CPU cores, noisy), full '
+                        '(89 min measured), long (the shipped configs\' budget, about 15.6 h '
+                        'estimated, resumable)')
     parser.add_argument('--quick', dest='mode', action='store_const', const='quick',
                         help='the same as --mode quick')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])

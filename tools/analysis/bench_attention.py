@@ -1,6 +1,6 @@
 """Time the attention implementations on the spatial and temporal shapes of a config's model.
 
-    python tools/analysis/bench_attention.py CONFIG [--device cuda] [--batch-size 1]
+    .venv/bin/python tools/analysis/bench_attention.py CONFIG [--device cuda] [--batch-size 1]
         [--seq-len T] [--impls sdpa math fused] [--dtypes fp32 bf16] [--repeats 50]
         [--json out.json]
 
@@ -34,18 +34,23 @@ DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description='Time attention implementations')
-    p.add_argument('config')
-    p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    p.add_argument('--batch-size', type=int, default=1)
-    p.add_argument('--seq-len', type=int, default=None)
+    p.add_argument('config', help='model config whose attention is timed')
+    p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu',
+                   help='cpu or cuda (default: cuda when available)')
+    p.add_argument('--batch-size', type=int, default=1, help='clips per call (default 1)')
+    p.add_argument('--seq-len', type=int, default=None,
+                   help="frames per clip (default: the config's test window)")
     p.add_argument('--impls', nargs='+', default=['sdpa', 'math', 'fused'],
-                   choices=['sdpa', 'math', 'fused'])
-    p.add_argument('--dtypes', nargs='+', default=['fp32'], choices=list(DTYPES))
-    p.add_argument('--warmup', type=int, default=3)
-    p.add_argument('--repeats', type=int, default=50)
-    p.add_argument('--threads', type=int, default=None)
-    p.add_argument('--json')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+                   choices=['sdpa', 'math', 'fused'], help='implementations to compare')
+    p.add_argument('--dtypes', nargs='+', default=['fp32'], choices=list(DTYPES),
+                   help='precisions to time (default fp32)')
+    p.add_argument('--warmup', type=int, default=3, help='untimed calls first (default 3)')
+    p.add_argument('--repeats', type=int, default=50, help='timed calls (default 50)')
+    p.add_argument('--threads', type=int, default=None,
+                   help="torch CPU threads (default: torch's choice)")
+    p.add_argument('--json', help='also write the timings to this json file')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   help='override config settings, key=value')
     return p.parse_args(argv)
 
 

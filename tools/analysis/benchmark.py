@@ -1,6 +1,6 @@
 """Inference and training-step throughput, peak memory and model FLOP utilisation.
 
-    python tools/analysis/benchmark.py CONFIG [--batch-size 1] [--seq-len T]
+    .venv/bin/python tools/analysis/benchmark.py CONFIG [--batch-size 1] [--seq-len T]
         [--modes infer train] [--precision fp32 bf16] [--threads 2] [--device cpu|cuda]
         [--warmup 2] [--repeats 5] [--compile] [--attn-impl sdpa|math|fused]
         [--compare-attn A B] [--profile 15] [--json results.json] [--cfg-options k=v ...]

@@ -1,6 +1,6 @@
 """Parameters and MACs per clip and per frame of a config's model, counted two ways.
 
-    python tools/analysis/get_flops.py CONFIG [--seq-len T] [--cfg-options k=v ...] [--json F]
+    .venv/bin/python tools/analysis/get_flops.py CONFIG [--seq-len T] [--cfg-options k=v ...] [--json F]
 
 ``linear``: nn.Linear layers only (thop's convention). ``every matmul``: every matrix product
 of the forward pass (linear layers, attention, graph aggregation, k-NN similarity), counted

@@ -5,13 +5,21 @@ only; against the same fine-tuning from scratch (same iterations, same seed). Bo
 scored once on the test split. Writes ``results.md`` and ``results.json`` to the work dir and
 prints the table, plus the wall time of one pre-training vs one fine-tuning iteration.
 
-    python tools/analysis/low_label_study.py [--seeds 0 1 2] [--work-dir work_dirs/low_label]
+    .venv/bin/python tools/analysis/low_label_study.py [--seeds 0 1 2] [--work-dir work_dirs/low_label]
+    .venv/bin/python tools/analysis/low_label_study.py --dry-run     # the runs it would make
+
+Three trainings per seed (pre-training, then the two fine-tuning arms); 59 min for the three
+seeds on 2 CPU cores (docs/pretraining.md), about 20 min per seed. Each run's console goes to
+its work dir's console.log; this script prints a line when each run starts (with the time
+left, estimated from the runs so far) and ends, and every 30 s the running training's
+iteration and ETA.
 """
 import argparse
 import os
 import os.path as osp
 import statistics
 import sys
+import time
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
@@ -31,23 +39,48 @@ def time_iterations(batch_size=32, repeats=10):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    parser.add_argument('--work-dir', default='work_dirs/low_label')
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0] + ' About 20 min per seed on 2 CPU cores.')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
+                        help='seeds; three trainings each (default 0 1 2: about 59 min)')
+    parser.add_argument('--work-dir', default='work_dirs/low_label',
+                        help='where the runs and results.md/results.json go')
+    parser.add_argument('--dry-run', action='store_true',
+                        help='print the runs and their configs, run nothing')
     args = parser.parse_args(argv)
     work = osp.abspath(args.work_dir)
+    plan = [(seed, what) for seed in args.seeds for what in ('pretrain', *ARMS)]
+    if args.dry_run:
+        for k, (seed, what) in enumerate(plan, 1):
+            config = PRETRAIN if what == 'pretrain' else ARMS[what]
+            print(f'[{k}/{len(plan)}] seed {seed} {what}: {config} -> '
+                  f'{osp.join(work, f"{what}_s{seed}")}')
+        print(f'{len(plan)} trainings, about {20 * len(args.seeds)} min on 2 CPU cores')
+        return None
+    start, done = time.time(), 0
+
+    def announce(seed, what):
+        elapsed = time.time() - start
+        left = (f'about {elapsed / done * (len(plan) - done) / 60:.0f} min left' if done
+                else f'about {20 * len(args.seeds)} min in all on 2 CPU cores')
+        print(f'[{done + 1}/{len(plan)}] seed {seed} {what}: training '
+              f'({elapsed / 60:.1f} min elapsed, {left})', flush=True)
     os.makedirs(work, exist_ok=True)
     rows = {arm: [] for arm in ARMS}
     secs = {arm: [] for arm in ('pretrain', *ARMS)}
     for seed in args.seeds:
         pre_dir = osp.join(work, f'pretrain_s{seed}')
+        announce(seed, 'pretrain')
         secs['pretrain'].append(train(PRETRAIN, pre_dir, seed=seed))
+        done += 1
         for arm, config in ARMS.items():
             opts = []
             if arm == 'crl':
                 opts.append(f'model.backbone.init_cfg.checkpoint={last_checkpoint(pre_dir)}')
+            announce(seed, arm)
             res = train_and_test(config, osp.join(work, f'{arm}_s{seed}'), opts, seed=seed,
                                  checkpoint='last')
+            done += 1
             rows[arm].append(res['metrics'])
             secs[arm].append(res['train_seconds'])
             print(f'seed {seed} {arm}: '

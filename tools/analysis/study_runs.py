@@ -249,3 +249,9 @@ def read_json(path: str) -> Optional[dict]:
 def metric_name(key: str) -> str:
     """``'lift/p_mpjpe'`` -> ``'P-MPJPE'``."""
     return key.split('/')[-1].upper().replace('_', '-')
+
+
+if __name__ == '__main__':  # a library for the study drivers; say so instead of nothing
+    print(__doc__)
+    print('Run a study with tools/analysis/ablation.py or tools/analysis/low_label_study.py '
+          '(each takes --help).')

@@ -12,8 +12,8 @@ and cameras it has never seen (the proxy for real people and real cameras).
 One command prints the table (millimetres, flip test, every test frame once, mean over the test
 recordings' actions)::
 
-    python tools/analysis/transfer_study.py                       # ~45 min on 2 cores
-    python tools/analysis/transfer_study.py --families floor jump --epochs 1   # a quick look
+    .venv/bin/python tools/analysis/transfer_study.py                       # ~45 min on 2 cores
+    .venv/bin/python tools/analysis/transfer_study.py --families floor jump --epochs 1   # a quick look
 
 Runs resume: each finished run's result is kept in ``<work-dir>/results/``, a killed training
 continues from its last checkpoint. Data go to ``<work-dir>/data/``.

@@ -9,14 +9,14 @@ order for MPI-INF-3DHP; use the matching ``dataset_info`` for the dataset.
 Sources::
 
     # VideoPose3D 2D file (e.g. CPN detections), all subjects or some; scores 1
-    python tools/dataset_converters/make_pose2d_npz.py vp3d \\
+    .venv/bin/python tools/dataset_converters/make_pose2d_npz.py vp3d \\
         data/h36m_vp3d/data_2d_h36m_cpn_ft_h36m_dbb.npz data/extra/h36m_cpn_2d.npz \\
         --subjects S1 S5 S6 S7 S8
     # MotionBERT pickle: the detections and their confidences of one split
-    python tools/dataset_converters/make_pose2d_npz.py motionbert \\
+    .venv/bin/python tools/dataset_converters/make_pose2d_npz.py motionbert \\
         data/h36m/h36m_sh_conf_cam_source_final.pkl data/extra/h36m_sh_2d.npz --split train
     # MPI-INF-3DHP npz (P-STMO layout); scores 1
-    python tools/dataset_converters/make_pose2d_npz.py mpi \\
+    .venv/bin/python tools/dataset_converters/make_pose2d_npz.py mpi \\
         data/mpi_inf_3dhp/data_train_3dhp.npz data/extra/mpi_2d.npz --split train
 """
 import argparse
@@ -106,12 +106,19 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.source == 'vp3d':
-        arrays = from_vp3d(args.input, args.subjects)
-    elif args.source == 'motionbert':
-        arrays = from_motionbert(args.input, args.split)
-    else:
-        arrays = from_mpi(args.input, args.split)
+    if not osp.isfile(args.input):
+        sys.exit(f'error: input file {args.input!r} does not exist (layouts and where to get '
+                 'them: docs/datasets.md)')
+    try:
+        if args.source == 'vp3d':
+            arrays = from_vp3d(args.input, args.subjects)
+        elif args.source == 'motionbert':
+            arrays = from_motionbert(args.input, args.split)
+        else:
+            arrays = from_mpi(args.input, args.split)
+    except (KeyError, ValueError, TypeError, OSError) as err:  # a file of another layout
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        sys.exit(f'error: {args.input!r} as {args.source!r}: {message}')
     out = write(args.out, arrays)
     videos = len(set(arrays['video_id'].tolist()))
     print(f"wrote {len(arrays['keypoints'])} frames of {videos} videos "

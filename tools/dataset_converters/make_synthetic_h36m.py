@@ -6,14 +6,14 @@ repeatedly. A failed generation leaves no partial file.
 
 Examples::
 
-    python tools/dataset_converters/make_synthetic_h36m.py
+    .venv/bin/python tools/dataset_converters/make_synthetic_h36m.py
     # leave-one-family-out: train without 'floor', test on it
-    python tools/dataset_converters/make_synthetic_h36m.py --out data/lofo/floor.pkl \\
+    .venv/bin/python tools/dataset_converters/make_synthetic_h36m.py --out data/lofo/floor.pkl \\
         --families locomotion posture upper_body kick jump --test-families floor
     # test split filmed by random cameras never used in training
-    python tools/dataset_converters/make_synthetic_h36m.py --out data/unseen.pkl --test-cameras random
+    .venv/bin/python tools/dataset_converters/make_synthetic_h36m.py --out data/unseen.pkl --test-cameras random
     # generator v1 (seven scripted actions; kept for one release)
-    python tools/dataset_converters/make_synthetic_h36m.py --generator v1 --out data/v1.pkl
+    .venv/bin/python tools/dataset_converters/make_synthetic_h36m.py --generator v1 --out data/v1.pkl
 """
 import argparse
 import os.path as osp
@@ -79,6 +79,8 @@ def main(argv=None) -> int:
         print(f'--generator v1 does not take {sorted(given)}', file=sys.stderr)
         return 2
     kwargs.update(given)
+    if args.generator == 'v2':
+        kwargs['progress'] = True  # a bar with an ETA on a terminal
     synthetic = _load_synthetic()
     try:
         summary = synthetic.write_synthetic_h36m(out, generator=args.generator, **kwargs)

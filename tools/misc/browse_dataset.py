@@ -1,7 +1,7 @@
 """Save pictures of a few samples exactly as a config's pipeline delivers them: the 2D input
 (normalised screen units) and the 3D target (root-relative, normalised units).
 
-    python tools/misc/browse_dataset.py CONFIG [--split train|test] [--num 4] [--frames 0 13 26]
+    .venv/bin/python tools/misc/browse_dataset.py CONFIG [--split train|test] [--num 4] [--frames 0 13 26]
                                         [--out-dir work_dirs/browse] [--cfg-options ...]
 """
 import argparse

@@ -1,7 +1,7 @@
 """Draw samples of the SYNTHETIC generator v2: stick figures of each movement family, several
 frames of one recording per row, seen from the side in world space (floor drawn).
 
-    python tools/misc/plot_synthetic_samples.py --out docs/resources/synthetic_v2_samples.png
+    .venv/bin/python tools/misc/plot_synthetic_samples.py --out docs/resources/synthetic_v2_samples.png
 """
 import argparse
 import os.path as osp

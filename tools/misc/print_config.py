@@ -1,6 +1,6 @@
 """Print the fully resolved config (bases merged, overrides applied).
 
-    python tools/misc/print_config.py CONFIG [--cfg-options key=value ...] [--save-path out.py]
+    .venv/bin/python tools/misc/print_config.py CONFIG [--cfg-options key=value ...] [--save-path out.py]
 """
 import argparse
 import os.path as osp

@@ -1,6 +1,6 @@
 """Strip a training checkpoint to what inference needs: the model weights and a small meta.
 
-    python tools/misc/publish_model.py work_dirs/X/epoch_8.pth demo/checkpoints/X.pth \
+    .venv/bin/python tools/misc/publish_model.py work_dirs/X/epoch_8.pth demo/checkpoints/X.pth \
         [--note "how it was trained"]
 
 Drops the optimiser state, the message hub and the RNG states (a third to a half of a training

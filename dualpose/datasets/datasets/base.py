@@ -1,6 +1,7 @@
 """Shared clip cutting for sequence datasets: videos -> windows of ``seq_len`` frames."""
 import os.path as osp
 from abc import ABCMeta, abstractmethod
+from collections.abc import Mapping
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -119,6 +120,25 @@ class BaseClipDataset(BaseDataset, metaclass=ABCMeta):
         super().__init__(ann_file=ann_file, metainfo=parse_metainfo(metainfo),
                          data_root=data_root, pipeline=pipeline, test_mode=test_mode,
                          serialize_data=False, **kwargs)
+
+    @classmethod
+    def _load_metainfo(cls, metainfo=None) -> dict:
+        """``BaseDataset._load_metainfo`` without its warning for plain strings: mmengine reads
+        every string value of ``metainfo`` as the name of a file of lines and, when no such file
+        exists, warns "h36m is not a meta file" on every run (for ``dataset_name='h36m'``).
+        Strings naming an existing file are still read as mmengine does; others are kept."""
+        import copy
+
+        from mmengine.fileio import list_from_file
+        info = copy.deepcopy(cls.METAINFO)
+        if metainfo is None:
+            return info
+        if not isinstance(metainfo, Mapping):
+            raise TypeError(f'metainfo should be a Mapping, got {type(metainfo)}')
+        for k, v in metainfo.items():
+            info[k] = list_from_file(v) if isinstance(v, str) and osp.isfile(v) \
+                else copy.deepcopy(v)
+        return info
 
     @abstractmethod
     def load_arrays(self) -> Dict[str, np.ndarray]:

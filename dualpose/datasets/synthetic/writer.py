@@ -77,7 +77,8 @@ def _views(subject, rec_rng, cameras, augment, n_aug):
 
 
 def _make_split(subjects, families, allowed, recordings, frames_per_video, cameras, augment,
-                n_aug, noise_range, height_range, transition_prob, seed, want_world):
+                n_aug, noise_range, height_range, transition_prob, seed, want_world,
+                progress=None):
     cols = {k: [] for k in ('joint_2d', 'confidence', 'joint3d_image', '2.5d_factor',
                             'camera_size')}
     labels = {k: [] for k in ('camera_name', 'source', 'action')}
@@ -87,6 +88,8 @@ def _make_split(subjects, families, allowed, recordings, frames_per_video, camer
         for fam in families:
             fam_idx = FAMILY_NAMES.index(fam)
             for rec in range(1, recordings + 1):
+                if progress is not None:
+                    progress.update(1)
                 rng = _rng(seed, sub, fam_idx, rec, 201)
                 n = int(rng.integers(frames_per_video,
                                      int(frames_per_video * LENGTH_SPREAD) + 1))
@@ -142,7 +145,7 @@ def generate_synthetic_h36m(seed: int = 0,
                             camera_augmentation: Optional[Dict] = None,
                             noise_scale=(0.0, 1.3),
                             height_range=HEIGHT_RANGE,
-                            return_world: bool = False):
+                            return_world: bool = False, progress: bool = False):
     """Build the SYNTHETIC dataset dict ``{'train': {...}, 'test': {...}}`` (generator v2).
 
     Args:
@@ -156,6 +159,8 @@ def generate_synthetic_h36m(seed: int = 0,
         recordings / test_recordings: recordings per (subject, family) in each split.
         frames_per_video: shortest recording (50 fps); lengths are drawn up to 1.6x that.
         transition_prob: probability that a recording moves on to other families.
+        progress: a progress bar with an ETA over the recordings (on a terminal only; the
+            data do not depend on it).
         cameras: ``'h36m'`` (each subject's four real cameras) or a list of camera dicts.
         test_cameras: ``'h36m'`` or ``'random'``: four random cameras per test recording,
             drawn from ``camera_augmentation``'s ranges (the unseen-camera split).
@@ -197,13 +202,21 @@ def generate_synthetic_h36m(seed: int = 0,
     if train_ids & test_ids:
         raise ValueError(f'train and test subjects overlap: {sorted(train_ids & test_ids)}')
     data, world = {}, {}
+    bar = None
+    if progress:  # a bar with an ETA on a terminal (tqdm stays silent when not a terminal)
+        from tqdm import tqdm
+        bar = tqdm(total=len(train_subjects) * len(families) * recordings
+                   + len(test_subjects) * len(test_families) * test_recordings,
+                   desc='recordings', unit='rec', disable=None, leave=False)
     data['train'], world['train'] = _make_split(
         train_subjects, families, families, recordings, frames_per_video, cameras, augment,
-        int(n_aug), noise_range, heights, transition_prob, seed, return_world)
+        int(n_aug), noise_range, heights, transition_prob, seed, return_world, bar)
     data['test'], world['test'] = _make_split(
         test_subjects, test_families, test_families, test_recordings, frames_per_video,
         cameras if test_cameras == 'h36m' else 'random', augment, 0, noise_range, heights,
-        transition_prob, seed + 7919, return_world)
+        transition_prob, seed + 7919, return_world, bar)
+    if bar is not None:
+        bar.close()
     return (data, world) if return_world else data
 
 
