@@ -146,6 +146,15 @@ RUN = {
         lambda tmp, d: ['tools/dataset_converters/make_synthetic_h36m.py', '--seed', '1',
                         '--frames-per-video', '30', '--recordings', '1', '--test-recordings',
                         '1', '--families', 'locomotion', '--force', '--out', f'{tmp}/s.pkl'],
+    # inference.md: live lifting of a file, on the shipped sample with the causal checkpoint
+    '.venv/bin/python demo/lift_keypoints.py FILE --online --config '
+    'configs/dualpose/synthetic/dualpose-tiny-causal_synthetic-27f.py --checkpoint '
+    'demo/checkpoints/dualpose-tiny-causal_synthetic-27f.pth':
+        lambda tmp, d: ['demo/lift_keypoints.py', 'demo/samples/synthetic_walking_coco17.json',
+                        '--online', '--config',
+                        'configs/dualpose/synthetic/dualpose-tiny-causal_synthetic-27f.py',
+                        '--checkpoint', 'demo/checkpoints/dualpose-tiny-causal_synthetic-27f.pth',
+                        '--out-dir', f'{tmp}/online', '--no-anim', '--no-progress'],
     '.venv/bin/python tools/misc/print_config.py CONFIG [--cfg-options ...]':
         lambda tmp, d: ['tools/misc/print_config.py', TINY_CONFIG],
     '.venv/bin/python tools/analysis/get_flops.py CONFIG --seq-len 81 --json flops.json':
@@ -224,16 +233,12 @@ for _cmd in [ln for ln in '''
 '''.split('\n') if ln]:
     HELP[_cmd] = 'the B model benchmark behind docs/benchmark.md: minutes per line'
 
-_NO_CAUSAL_CKPT = ('demo/checkpoints/dualpose-tiny-causal_synthetic-27f.pth is not in the '
-                   'repository; --online is run by tests/test_apis/test_stream.py')
 SKIP = {
-    '.venv/bin/python demo/lift_keypoints.py FILE --online --config '
-    'configs/dualpose/synthetic/dualpose-tiny-causal_synthetic-27f.py --checkpoint '
-    'demo/checkpoints/dualpose-tiny-causal_synthetic-27f.pth': _NO_CAUSAL_CKPT,
     'my_detector | .venv/bin/python demo/lift_keypoints.py - --image-size 1280 720 --joints '
     'coco17 --config configs/dualpose/synthetic/dualpose-tiny-causal_synthetic-27f.py '
     '--checkpoint demo/checkpoints/dualpose-tiny-causal_synthetic-27f.pth':
-        'needs a live detector on standard input; ' + _NO_CAUSAL_CKPT,
+        'needs a live detector on standard input; tests/test_apis/test_stream.py pipes JSON '
+        'lines into it',
     'bash tools/quickstart.sh': 'the whole quickstart: install, 55 min of training',
     '.venv/bin/python -m pytest -q tests': 'this test suite itself',
     'bash tools/install.sh': 'CI runs it (.ci/run) before this suite',
@@ -277,7 +282,7 @@ PYTHON = {
     "docs/pretraining.md:model = dict(backbone=dict(init_cfg=dict(": 'config',
     # any other value: the reason it is only compiled, not run
     'docs/inference.md:from dualpose.apis import LiftingStream, init_model':
-        '`frames` is the reader\'s detector output; the causal checkpoint is not shipped',
+        '`frames` is the reader\'s detector output (tests/test_apis/test_stream.py pushes frames)',
 }
 
 
