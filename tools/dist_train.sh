@@ -11,12 +11,7 @@ if [ $# -lt 2 ] || ! [[ "$2" =~ ^[1-9][0-9]*$ ]]; then
     echo "  e.g. bash tools/dist_train.sh configs/dualpose/synthetic/dualpose-tiny_synthetic-27f.py 2" >&2
     exit 2
 fi
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-if [ -z "${PYTHON:-}" ]; then
-    if [ -n "${VIRTUAL_ENV:-}" ] && [ -x "$VIRTUAL_ENV/bin/python" ]; then PYTHON="$VIRTUAL_ENV/bin/python"
-    elif [ -x "$ROOT/.venv/bin/python" ]; then PYTHON="$ROOT/.venv/bin/python"
-    else PYTHON=python3; fi
-fi
+source "$(dirname "$0")/python_env.sh"  # ROOT and PYTHON
 CONFIG=$1
 GPUS=$2
 NNODES=${NNODES:-1}
