@@ -219,6 +219,7 @@ def run(args, staged) -> dict:
     """Everything up to, not including, the renames into place. Writes each file to its
     temporary path in ``staged`` (a ``StagedFiles``); returns what was made."""
     from dualpose.apis import inference_lifting, init_model
+    from dualpose.apis.inference import prepare_lifting
     from dualpose.keypoints import H36M_JOINTS, build_converter, read_keypoints
     from dualpose.visualization import (AnimationWriter, SkeletonAnimator, default_frames,
                                         draw_lifting)
@@ -254,14 +255,17 @@ def run(args, staged) -> dict:
     bad = [f for f in frames if not 0 <= f < num_frames]
     if bad:
         raise ValueError(f'--frames {bad} out of range: the input has {num_frames} frames')
-    result = inference_lifting(model, seq.keypoints, image_size, seq.scores, converter,
-                               flip_test=not args.no_flip, stride=args.stride,
-                               progress=not args.no_progress)
     if args.online:  # the same result record, its poses lifted frame by frame
+        result = prepare_lifting(model.dataset_meta, seq.keypoints, image_size, seq.scores,
+                                 converter)
         result.keypoints_3d, latencies = lift_online(
             model, seq.keypoints, seq.scores, image_size, converter, not args.no_flip,
             args.backend)
         print(latency_line(latencies))
+    else:
+        result = inference_lifting(model, seq.keypoints, image_size, seq.scores, converter,
+                                   flip_test=not args.no_flip, stride=args.stride,
+                                   progress=not args.no_progress)
 
     meta = model.dataset_meta
     links, flip_pairs = meta['skeleton_links'], meta['flip_pairs']

@@ -29,8 +29,8 @@ from dualpose.engine.checkpoint import read_checkpoint
 from dualpose.utils.config import window_length
 
 __all__ = [
-    'init_model', 'load_weights', 'inference_lifting', 'sliding_window_predict',
-    'fill_missing', 'normalized_to_mm', 'LiftingResult', 'UNITS'
+    'init_model', 'load_weights', 'inference_lifting', 'prepare_lifting',
+    'sliding_window_predict', 'fill_missing', 'normalized_to_mm', 'LiftingResult', 'UNITS'
 ]
 
 UNITS = ('root-relative 3D in normalised screen units: pixels / (image width / 2); x right, '
@@ -261,6 +261,28 @@ class LiftingResult:
                                 self.root_index).astype(np.float32)
 
 
+def prepare_lifting(meta: Dict, keypoints, image_size: Sequence[float], scores=None,
+                    converter: Union[None, str, Dict] = None) -> LiftingResult:
+    """Everything :func:`inference_lifting` does before the model: the checks, the joint-set
+    conversion, the filling of undetected joints and the encoding. Returns a
+    :class:`LiftingResult` whose ``keypoints_3d`` is None until a model lifts ``inputs``
+    (``meta``: the model's ``dataset_meta``)."""
+    w, h = check_image_size(image_size)
+    xy, conf, _ = check_keypoints(keypoints, scores, (w, h))
+    if converter is not None:
+        from dualpose.keypoints import build_converter
+        xy, conf = build_converter(converter)(xy, conf)
+    num_joints = meta['num_joints']
+    if xy.shape[1] != num_joints:
+        raise ValueError(f'the model lifts {num_joints} joints ({meta.get("dataset_name", "")} '
+                         f'order), the keypoints have {xy.shape[1]}; pass converter= '
+                         "('coco17', 'halpe26') to convert them")
+    xy, filled = fill_missing(xy, conf)
+    root = int(meta.get('root_index', 0))
+    inputs = ScreenLiftingCodec(root_index=root).encode(xy, (w, h), conf)['lifting_inputs']
+    return LiftingResult(None, inputs, xy, conf.astype(np.float32), filled, (w, h), root)
+
+
 def inference_lifting(model, keypoints, image_size: Sequence[float], scores=None,
                       converter: Union[None, str, Dict] = None, flip_test: bool = True,
                       seq_len: Optional[int] = None, stride: Optional[int] = None,
@@ -294,20 +316,9 @@ def inference_lifting(model, keypoints, image_size: Sequence[float], scores=None
                                or stride < 1):
         raise ValueError(f'stride must be an integer >= 1 (frames between windows), got '
                          f'{stride!r}')
-    w, h = check_image_size(image_size)
-    xy, conf, _ = check_keypoints(keypoints, scores, (w, h))
-    if converter is not None:
-        from dualpose.keypoints import build_converter
-        xy, conf = build_converter(converter)(xy, conf)
-    num_joints = meta['num_joints']
-    if xy.shape[1] != num_joints:
-        raise ValueError(f'the model lifts {num_joints} joints ({meta.get("dataset_name", "")} '
-                         f'order), the keypoints have {xy.shape[1]}; pass converter= '
-                         "('coco17', 'halpe26') to convert them")
-    xy, filled = fill_missing(xy, conf)
-    root = int(meta.get('root_index', 0))
+    prepared = prepare_lifting(meta, keypoints, image_size, scores, converter)
+    inputs, root = prepared.inputs, prepared.root_index
     codec = ScreenLiftingCodec(root_index=root)
-    inputs = codec.encode(xy, (w, h), conf)['lifting_inputs']
     flip_indices = meta['flip_indices'] if flip_test else None
     device = next(model.parameters()).device
     saved = model.test_cfg.get('flip_test')
@@ -319,5 +330,5 @@ def inference_lifting(model, keypoints, image_size: Sequence[float], scores=None
             progress)
     finally:
         model.test_cfg['flip_test'] = saved
-    pred = codec.decode(pred)['pred']
-    return LiftingResult(pred, inputs, xy, conf.astype(np.float32), filled, (w, h), root)
+    prepared.keypoints_3d = codec.decode(pred)['pred']
+    return prepared

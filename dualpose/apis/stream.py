@@ -95,6 +95,7 @@ class LiftingStream:
         self._session = None
         if backend == 'onnxruntime':
             self._session = _ort_session(model, self.rows, threads)
+            self._input_names = [i.name for i in self._session.get_inputs()]
         self.reset()
 
     def reset(self) -> None:
@@ -110,8 +111,8 @@ class LiftingStream:
     def _features_to_pose(self, x: torch.Tensor) -> torch.Tensor:
         if self._session is None:
             return self.model.head(self.model.backbone.step(x, self._state))
-        names = [i.name for i in self._session.get_inputs()]
-        out = self._session.run(None, dict(zip(names, [x.cpu().numpy(), *self._state])))
+        out = self._session.run(None, dict(zip(self._input_names,
+                                               [x.cpu().numpy(), *self._state])))
         self._state = out[1:]
         return torch.from_numpy(out[0])
 

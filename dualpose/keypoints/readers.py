@@ -29,6 +29,7 @@ import io
 import json
 import os.path as osp
 import re
+from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -390,7 +391,7 @@ def _read_numpy(path: str, track_id):
 
 
 # ------------------------------------------------------------------------------- registry
-class KeypointReader:
+class KeypointReader(metaclass=ABCMeta):
     """A reader of one keypoint file format, registered in ``KEYPOINT_READERS`` under its
     format name (``read_keypoints(path, fmt=name)``).
 
@@ -405,8 +406,9 @@ class KeypointReader:
     def sniff(self, data) -> bool:
         return False
 
+    @abstractmethod
     def parse(self, path: str, data, track_id: Optional[int]) -> KeypointSequence:
-        raise NotImplementedError
+        """One person's sequence from the file ``path`` (``data``: its parsed JSON)."""
 
 
 @KEYPOINT_READERS.register_module(name='coco')
