@@ -18,7 +18,12 @@ model = dict(
         skeleton_links={{_base_.dataset_info.skeleton_links}},
         num_joints={{_base_.dataset_info.num_joints}},
     ),
-    masking=dict(type='TokenMasking', num_masks=3, ratio=0.7, mode='noise', noise_std=1.0),
+    # Gaussian-noise masking, read as corrupting a token's position: masked 2D coordinates
+    # replaced by noise on the body's extent (std = the clip's RMS joint spread), their
+    # confidence set to 0 as for an undetected joint (mode='noise-literal' overwrites all three
+    # channels with N(0, 1) in screen units, the paper read literally; docs/pretraining.md)
+    masking=dict(type='TokenMasking', num_masks=3, ratio=0.7, mode='noise', noise_scale='body',
+                 noise_std=1.0, masked_confidence=0.0),
     target_generator=dict(type='TopKTargets', top_k=8, norm='instance'),
     head=dict(type='CRLHead', loss=dict(type='RepresentationLoss', mode='l2')),
     # tau 0.999 -> 0.9999 over the first 10 of 60 epochs (about 48k iterations at batch 4)

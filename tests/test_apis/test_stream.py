@@ -21,10 +21,12 @@ def _backbone(graph, window, streams=('transformer', 'gcn')):
     # a large layer scale so that every layer changes the features visibly
     return DualStreamFormer(LINKS, 5, arch=dict(embed_dims=16, depth=3, num_heads=2),
                             causal=True, window=window, streams=streams,
-                            gcn_stream=dict(temporal_graph=graph), layer_scale_init=0.5).eval()
+                            gcn_stream=dict(temporal_graph=graph.split('-')[0],
+                                            knn_self=not graph.endswith('-noself')),
+                            layer_scale_init=0.5).eval()
 
 
-@pytest.mark.parametrize('graph', ['banded', 'knn'])
+@pytest.mark.parametrize('graph', ['banded', 'knn', 'knn-noself'])
 @pytest.mark.parametrize('window', [None, 1, 3, 8])
 def test_steps_equal_the_causal_forward(graph, window):
     model = _backbone(graph, window)
@@ -196,7 +198,7 @@ def test_live_json_lines_in_and_out(causal_checkpoint, monkeypatch, capsys):
 
 
 # ------------------------------------------------------------------------------ fast path
-@pytest.mark.parametrize('graph', ['banded', 'knn'])
+@pytest.mark.parametrize('graph', ['banded', 'knn', 'knn-noself'])
 def test_fixed_size_caches_keep_their_shapes_and_the_result(graph):
     model = _backbone(graph, window=4)
     x = torch.randn(2, 10, 5, 3)

@@ -16,7 +16,8 @@ SEEDS = (0, 1, 2)
 
 
 # ------------------------------------------------------------------------------ the plan
-@pytest.mark.parametrize('mode, depth', [('quick', 4), ('full', 4), ('long', 8)])
+@pytest.mark.parametrize('mode, depth', [('quick', 4), ('full', 4), ('long', 8),
+                                         ('converged', 4)])
 def test_plan_covers_every_study_with_the_settings_it_names(mode, depth):
     arms = ablation.arms_of(ablation.STUDIES)
     plan = ablation.build_plan(mode, arms)
@@ -55,6 +56,7 @@ def test_plan_covers_every_study_with_the_settings_it_names(mode, depth):
         assert plan[arm]['config'].startswith(ablation.ARMS_DIR), arm
     assert diff('mean', 'dual') == ["backbone.fusion.type='MeanFusion'"]
     assert diff('knn', 'dual') == ["backbone.gcn_stream.temporal_graph='knn'"]
+    assert diff('knn-noself', 'knn') == ['backbone.gcn_stream.knn_self=False']
     assert diff('tpos', 'dual') == ['backbone.temporal_pos_embed=True']
 
     # low-label: same fine-tuning budget everywhere; pre-training settings differ in one
@@ -66,13 +68,22 @@ def test_plan_covers_every_study_with_the_settings_it_names(mode, depth):
     depth_option = f'model.backbone.arch.depth={depth}'
     assert depth_option in ft and depth_option in base
     assert f'model.target_generator.top_k={depth // 2}' in base
-    expected = {'crl-mask0.6': 'masking.ratio=0.6', 'crl-mask0.8': 'masking.ratio=0.8',
-                'crl-m1': 'masking.num_masks=1', 'crl-token': "masking.mode='token'",
-                'crl-frozen': 'teacher.frozen=True', 'crl-noise0.1': 'masking.noise_std=0.1',
-                'crl-topk-quarter': f'target_generator.top_k={depth // 4}'}
+    expected = {'crl-mask0.6': ['masking.ratio=0.6'], 'crl-mask0.8': ['masking.ratio=0.8'],
+                'crl-m1': ['masking.num_masks=1'], 'crl-m5': ['masking.num_masks=5'],
+                'crl-token': ["masking.mode='token'"],
+                'crl-token-span': ["masking.mode='token'", 'masking.span=5',
+                                   "masking.span_dim='joint'"],
+                'crl-frozen': ['teacher.frozen=True'],
+                'crl-literal': ["masking.mode='noise-literal'"],
+                'crl-keepconf': ['masking.masked_confidence=None'],
+                'crl-screen0.1': ["masking.noise_scale='screen'", 'masking.noise_std=0.1'],
+                'crl-shared-embed': ['teacher.share_embedding=True'],
+                'crl-tau-const': ['teacher.tau_start=0.999'],
+                'crl-topk-quarter': [f'target_generator.top_k={depth // 4}']}
+    assert set(expected) == {a for a in plan if a.startswith('crl-')}
     for arm, setting in expected.items():
         assert plan[arm]['options'] == ft and plan[arm]['config'] == plan['crl']['config']
-        assert diff(arm, 'crl', pretrain=True) == [setting], arm
+        assert diff(arm, 'crl', pretrain=True) == setting, arm
         cfg = sr.config_with(plan[arm]['pretrain']['config'], plan[arm]['pretrain']['options'])
         assert cfg.model.backbone.arch.depth == depth
 
@@ -103,6 +114,8 @@ def test_report_from_fabricated_runs(tmp_path):
         'gcn': [47, 48, 49],
         'mean': [30, 41, 40],         # lower than adaptive: not held
         'knn': [41, 43, 45.5],        # +0.83, within noise
+        'knn-noself': [42, 44, 46],
+        'crl-tau-const': [70, 71, 72],  # -14, se 3.1: the paper's direction reversed
         'tpos': [43, 44, 45],
         'scratch': [80, 95, 110],     # +10, se 9.1: within noise
         'crl': [80, 85, 90],
@@ -140,6 +153,7 @@ def test_report_from_fabricated_runs(tmp_path):
         mean=85.0, std=5.0, n=3, values=[80.0, 85.0, 90.0])
     assert res['verdicts']['pretraining'] == 'held (within noise)'
     assert res['verdicts']['teacher'] == 'held (clear)'
+    assert res['verdicts']['tau_schedule'] == 'reversed'
     img = matplotlib.image.imread(osp.join(work, 'ablation.png'))
     assert img.ndim == 3 and img.shape[0] > 300 and img.shape[1] > 1000
 
@@ -196,6 +210,42 @@ def test_estimate_times_steps_and_trains_nothing(tmp_path, tiny_h36m_file, capsy
     assert not (tmp_path / 'work').exists()
 
 
-def test_low_label_study_uses_the_shared_helper():
+def _fake_run(work, arm, seed, mpjpe, curve):
+    """A finished run as the ablation driver leaves it: its json and its scalars file."""
+    sr.write_json(osp.join(work, 'runs', f'{arm}_s{seed}.json'), dict(
+        arm=arm, seed=seed, metrics={'lift/mpjpe': mpjpe, 'lift/p_mpjpe': mpjpe * 0.8,
+                                     'lift/mpjve': 5.0}, train_seconds=10.0))
+    vis = osp.join(work, 'train', f'{arm}_s{seed}', '20260101_000000', 'vis_data')
+    os.makedirs(vis)
+    with open(osp.join(vis, 'scalars.json'), 'w') as f:
+        for epoch, value in enumerate(curve, 1):
+            f.write(json.dumps({'loss': 1.0 / epoch, 'step': epoch * 18}) + '\n')
+            f.write(json.dumps({'lift/mpjpe': value, 'step': epoch}) + '\n')
+
+
+def test_low_label_study_runs_the_converged_pretraining_study_and_reports(tmp_path):
     study = load_tool('tools/analysis/low_label_study.py')
-    assert study.train_and_test is sr.train_and_test
+    plan = study.ablation.build_plan('converged', list(study.ARMS))
+    assert plan['crl']['pretrain']['config'] == ablation.PRETRAIN
+    assert 'train_cfg.max_epochs=60' in plan['scratch']['options']
+    cfg = sr.config_with(plan['scratch']['config'], plan['scratch']['options'])
+    stop = [h for h in cfg.custom_hooks if h['type'] == 'EarlyStoppingHook']
+    assert stop and stop[0]['monitor'] == 'lift/mpjpe' and stop[0]['rule'] == 'less'
+    work, out = str(tmp_path / 'work'), str(tmp_path / 'results')
+    for seed, (s, c) in enumerate(((100.0, 90.0), (102.0, 91.0), (98.0, 92.0))):
+        _fake_run(work, 'scratch', seed, s, [150.0, 120.0, s + 1, s + 3])
+        _fake_run(work, 'crl', seed, c, [130.0, c + 2, c + 1, c + 4, c + 5])
+    text = study.main(['--report-only', '--work-dir', work, '--results-dir', out])
+    res = json.load(open(osp.join(out, 'low_label.json')))
+    runs = res['arms']['crl']['runs']
+    assert [r['seed'] for r in runs] == [0, 1, 2]
+    assert [r['mpjpe'] for r in runs] == [90.0, 91.0, 92.0]
+    assert runs[0]['epochs'] == 5 and runs[0]['best_epoch'] == 3
+    assert res['arms']['scratch']['runs'][0]['best_epoch'] == 3
+    cmp = res['comparison']
+    assert cmp['difference'] == pytest.approx(91.0 - 100.0)
+    assert cmp['standard_error'] == pytest.approx(((1.0 + 4.0) / 3) ** 0.5)
+    assert cmp['verdict'].startswith('CRL beats scratch')
+    assert 'CRL - scratch, MPJPE: -9.00' in text
+    assert res['budget']['pretrain']['epochs'] == 1
+    assert matplotlib.image.imread(osp.join(out, 'low_label.png')).shape[0] > 100

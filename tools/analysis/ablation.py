@@ -85,6 +85,20 @@ MODES = {
                        flip_test=True),
         pretrain=dict(epochs=3, stride=9, batch_size=32, tau_iters=150),
     ),
+    # 'converged': the low-label study's budget (tools/analysis/low_label_study.py shares its
+    #   runs): fine-tuning until the validation MPJPE stops improving (the S1 configs' early
+    #   stopping: no gain of 0.1 mm in 6 epochs, at most 60 epochs of 18 iterations), on the
+    #   pre-training of the shipped config (one epoch of non-overlapping windows at batch 8:
+    #   396 iterations, the loss flat by then); the supervised arms 12 epochs of all training
+    #   subjects (stride 9, 267 iterations each), the best validated epoch scored. About 15 min
+    #   per low-label arm and seed on 2 CPU cores.
+    'converged': dict(
+        supervised=dict(embed_dims=32, depth=4, epochs=12, stride=9, batch_size=32,
+                        flip_test=True),
+        low_label=dict(embed_dims=32, depth=4, epochs=60, stride=27, batch_size=32,
+                       flip_test=True),
+        pretrain=dict(epochs=1, stride=27, batch_size=8, tau_iters=200),
+    ),
 }
 
 # Every arm is a config file; the budget (model size, epochs, clips) is laid over it as
@@ -95,9 +109,11 @@ ARMS_DIR = SYN + 'ablations/'
 PRETRAINS = {
     'crl': PRETRAIN,
     **{key: f'{ARMS_DIR}dualpose-tiny-crl-pretrain-{name}_synthetic-27f.py' for key, name in (
-        ('mask0.6', 'mask0.6'), ('mask0.8', 'mask0.8'), ('m1', 'm1'),
-        ('topk-quarter', 'topk-quarter'), ('token', 'token'), ('frozen', 'frozen-teacher'),
-        ('noise0.1', 'noise0.1'))},
+        ('mask0.6', 'mask0.6'), ('mask0.8', 'mask0.8'), ('m1', 'm1'), ('m5', 'm5'),
+        ('topk-quarter', 'topk-quarter'), ('token', 'token'), ('token-span', 'token-span'),
+        ('frozen', 'frozen-teacher'), ('literal', 'noise-literal'),
+        ('keepconf', 'keep-confidence'), ('screen0.1', 'noise-screen0.1'),
+        ('shared-embed', 'shared-embedding'), ('tau-const', 'tau-constant'))},
 }
 # K = depth // TOP_K_FRACTION of the budget's depth (the configs hold it for their own depth)
 TOP_K_FRACTION = {'topk-quarter': 4}
@@ -109,6 +125,7 @@ SUPERVISED_ARMS = {
     'gcn': SYN + 'dualpose-tiny-gcn-only_synthetic-27f.py',
     'mean': ARMS_DIR + 'dualpose-tiny-mean-fusion_synthetic-27f.py',
     'knn': ARMS_DIR + 'dualpose-tiny-knn-graph_synthetic-27f.py',
+    'knn-noself': ARMS_DIR + 'dualpose-tiny-knn-graph-noself_synthetic-27f.py',
     'tpos': ARMS_DIR + 'dualpose-tiny-temporal-pos_synthetic-27f.py',
 }
 # single-stream arms get the depth whose parameter count is closest to the dual-stream model's
@@ -123,9 +140,12 @@ STUDIES = {
     'fusion': ('adaptive (learned per-token weights) vs mean fusion',
                'adaptive fusion better than the mean',
                [('dual', 'adaptive'), ('mean', 'mean')], 'dual'),
-    'temporal_graph': ('temporal graph of the GCN stream: banded (t-1, t+1) vs k-NN (k=2)',
+    'temporal_graph': ('temporal graph of the GCN stream: banded (t-1, t+1) vs k-NN (k=2, '
+                       'with each frame allowed as its own neighbour as in MotionAGFormer, or '
+                       'other frames only)',
                        'the paper uses the banded graph; MotionAGFormer uses k-NN',
-                       [('dual', 'banded'), ('knn', 'k-NN')], 'dual'),
+                       [('dual', 'banded'), ('knn', 'k-NN (MotionAGFormer, self allowed)'),
+                        ('knn-noself', 'k-NN, other frames')], 'dual'),
     'temporal_pos': ('learned temporal position embedding: none vs learned',
                      'none is better (the graph carries temporal order)',
                      [('dual', 'none'), ('tpos', 'learned')], 'dual'),
@@ -136,20 +156,36 @@ STUDIES = {
                    [('crl-mask0.6', 'P=0.6'), ('crl', 'P=0.7'), ('crl-mask0.8', 'P=0.8')],
                    'crl'),
     'num_masks': ('masked copies per sample M', 'M=3 better than M=1 (by 0.4 mm)',
-                  [('crl-m1', 'M=1'), ('crl', 'M=3')], 'crl'),
+                  [('crl-m1', 'M=1'), ('crl', 'M=3'), ('crl-m5', 'M=5')], 'crl'),
     'top_k': ('teacher blocks averaged into the target: a quarter vs half of the depth '
               '(the paper: 4 vs 8 of 16)', 'K=8 of 16 (half) chosen',
               [('crl-topk-quarter', 'K=N/4'), ('crl', 'K=N/2')], 'crl'),
-    'masking': ('masked tokens: Gaussian noise on the 2D input vs a learned mask token',
-                'Gaussian noise chosen over a learned token',
-                [('crl', 'Gaussian noise'), ('crl-token', 'learned token')], 'crl'),
-    'noise_scale': ('std of the masking noise in normalised screen units (a body spans about '
-                    '0.7 x 0.2): our default 1.0 (marked *) vs 0.1',
-                    'not reported by the paper: our diagnostic of the masking result',
-                    [('crl', 'noise std 1.0'), ('crl-noise0.1', 'noise std 0.1')], 'crl'),
+    'masking': ('masked tokens: Gaussian noise on the 2D input vs a learned mask token '
+                'after the position embedding (the public code), Bernoulli or in spans of 5 '
+                'joints', 'Gaussian noise chosen over a learned token',
+                [('crl', 'Gaussian noise'), ('crl-token', 'learned token'),
+                 ('crl-token-span', 'learned token, 5-joint spans')], 'crl'),
+    'masking_noise': ('how noise masks a token: the paper read literally (all 3 channels, '
+                      'confidence included, N(0, 1) in screen units) vs the coordinates only, '
+                      'on the body\'s extent with confidence 0 (our default) or kept, or '
+                      'N(0, 0.1) in screen units with confidence 0',
+                      'not reported by the paper: the paper\'s literal reading marked *',
+                      [('crl-literal', 'literal (3 channels, std 1 screen)'),
+                       ('crl', 'coordinates, body scale, confidence 0'),
+                       ('crl-keepconf', 'coordinates, body scale, confidence kept'),
+                       ('crl-screen0.1', 'coordinates, std 0.1 screen, confidence 0')],
+                      'crl-literal'),
     'teacher': ('teacher: EMA of the student vs a frozen copy (the public code\'s behaviour)',
                 'EMA teacher (the paper\'s method)',
                 [('crl', 'EMA'), ('crl-frozen', 'frozen copy')], 'crl'),
+    'teacher_embedding': ('teacher: a full EMA copy (the paper) vs the student\'s embedding '
+                          'shared (data2vec shares the feature encoder)',
+                          'not stated by the paper: its EMA of the whole backbone marked *',
+                          [('crl', 'full EMA copy'), ('crl-shared-embed', 'shared embedding')],
+                          'crl'),
+    'tau_schedule': ('teacher weight tau: the linear rise 0.99 -> 0.999 (the paper, data2vec) '
+                     'vs constant 0.999', 'the linear increase of tau',
+                     [('crl', 'linear rise'), ('crl-tau-const', 'constant')], 'crl'),
 }
 
 
@@ -359,8 +395,11 @@ def compare(summary: Dict[str, dict], arm: str, ref: str, key: str = 'lift/mpjpe
 
 
 def verdict(summary: Dict[str, dict], study: str) -> str:
-    """Whether the paper's arm has the lowest mean MPJPE of its study, and how clearly:
-    'clear' when every difference to it exceeds twice its standard error."""
+    """Whether the paper's direction holds: ``'held'`` when the paper's arm has the lowest
+    mean MPJPE, ``'reversed'`` when another arm is lower by more than twice the standard
+    error of the difference, ``'not held'`` when another is lower within that; with
+    ``(clear)`` / ``(within noise)`` for a held result (clear: every difference exceeds twice
+    its standard error) and ``(one seed)`` when an arm has a single run."""
     _, _, rows, paper = STUDIES[study]
     others = [arm for arm, _ in rows if arm != paper]
     diffs = [compare(summary, arm, paper) for arm in others]
@@ -368,10 +407,14 @@ def verdict(summary: Dict[str, dict], study: str) -> str:
         return 'incomplete'
     held = all(d > 0 for d, _ in diffs)
     seeded = all(summary[arm]['metrics']['lift/mpjpe']['n'] > 1 for arm, _ in rows)
-    clear = seeded and all(abs(d) > 2 * se for d, se in diffs)
     if not seeded:
         return ('held' if held else 'not held') + ' (one seed)'
-    return ('held' if held else 'not held') + (' (clear)' if clear else ' (within noise)')
+    if held:
+        clear = all(abs(d) > 2 * se for d, se in diffs)
+        return 'held' + (' (clear)' if clear else ' (within noise)')
+    if any(d < 0 and abs(d) > 2 * se for d, se in diffs):
+        return 'reversed'
+    return 'not held (within noise)'
 
 
 def markdown_table(summary: Dict[str, dict], studies: Sequence[str] = tuple(STUDIES)) -> str:
@@ -471,6 +514,17 @@ def write_report(work: str, mode_name: str, records: Sequence[dict], seeds: Sequ
     return table
 
 
+def publish(work: str, dest: str = osp.join(sr.REPO, 'docs', 'results')) -> List[str]:
+    """Copy the report of ``work`` to ``dest`` as ablations.md / .json / .png."""
+    os.makedirs(dest, exist_ok=True)
+    out = []
+    for src, name in (('results.md', 'ablations.md'), ('results.json', 'ablations.json'),
+                      ('ablation.png', 'ablations.png')):
+        shutil.copyfile(osp.join(work, src), osp.join(dest, name))
+        out.append(osp.relpath(osp.join(dest, name), sr.REPO))
+    return out
+
+
 def collect(work: str, arms: Sequence[str], seeds: Sequence[int]) -> List[dict]:
     """The per-run records present in ``work`` for these arms and seeds."""
     records = []
@@ -484,8 +538,13 @@ def collect(work: str, arms: Sequence[str], seeds: Sequence[int]) -> List[dict]:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--publish', action='store_true',
+                        help='also write the table, json and plot to docs/results/ '
+                        '(ablations.md, ablations.json, ablations.png)')
     parser.add_argument('--mode', choices=list(MODES), default='full',
-                        help='budget: quick (18.9 min measured on 2 CPU cores, noisy), full '
+                        help='budget: converged (the low-label study\'s: fine-tuning until '
+                        'validation stops improving), quick (18.9 min measured on 2 CPU '
+                        'cores, noisy), full '
                         '(89 min measured), long (the shipped configs\' budget, about 15.6 h '
                         'estimated, resumable)')
     parser.add_argument('--quick', dest='mode', action='store_const', const='quick',
@@ -496,7 +555,8 @@ def parse_args(argv=None):
                         help='run only these arms of the chosen studies (the table still '
                         'shows every arm whose runs are present)')
     parser.add_argument('--work-dir', help='default work_dirs/ablation (full), '
-                        'work_dirs/ablation_quick, work_dirs/ablation_long')
+                        'work_dirs/ablation_quick, work_dirs/ablation_long, '
+                        'work_dirs/ablation_converged')
     parser.add_argument('--report-only', action='store_true',
                         help='train nothing: rebuild the table and plot from the runs present')
     parser.add_argument('--dry-run', action='store_true',
@@ -533,6 +593,8 @@ def main(argv=None):
         table = write_report(work, mode_name, collect(work, needed, args.seeds), args.seeds,
                              args.studies)
         log(table)
+        if args.publish:
+            log('published: ' + ', '.join(publish(work)))
         return table
     plan = build_plan(mode_name, to_run, args.cfg_options, args.pretrain_cfg_options)
     if args.dry_run:
@@ -568,6 +630,8 @@ def main(argv=None):
                          args.studies, wall)
     log(table)
     log(f'{wall / 60:.1f} min; written to {work}: results.md, results.json, ablation.png')
+    if args.publish:
+        log('published: ' + ', '.join(publish(work)))
     return table
 
 

@@ -1,108 +1,206 @@
-"""Low-label study of CRL pre-training on the SYNTHETIC data (the paper's claim, small scale).
+"""Low-label study of CRL pre-training at convergence, on the SYNTHETIC data (the paper's claim).
 
-For each seed: pre-train on the 2D of all training subjects, fine-tune with the 3D labels of S1
-only; against the same fine-tuning from scratch (same iterations, same seed). Both arms are
-scored once on the test split. Writes ``results.md`` and ``results.json`` to the work dir and
-prints the table, plus the wall time of one pre-training vs one fine-tuning iteration.
+For each seed: pre-train on the 2D of all training subjects (one epoch of non-overlapping
+windows at batch 8: 396 iterations), then fine-tune with the 3D labels of S1 only until the validation
+MPJPE on S1's held-out recordings stops improving (no gain of 0.1 mm in 6 epochs, at most 60);
+against the same fine-tuning from scratch (same seed, same schedule, same stopping rule). Each
+arm's best validated epoch is scored once on the test split (flip test).
 
-    .venv/bin/python tools/analysis/low_label_study.py [--seeds 0 1 2] [--work-dir work_dirs/low_label]
-    .venv/bin/python tools/analysis/low_label_study.py --dry-run     # the runs it would make
+These are the 'pretraining' study's runs of the ablation driver in its 'converged' mode, in the
+same work directory (``work_dirs/ablation_converged``): either command reuses the runs the other
+made, and a finished run is skipped when the command is repeated (the study resumes across
+sessions). Written: ``docs/results/low_label.json`` (per arm the runs: seed, MPJPE, P-MPJPE,
+MPJVE, epochs trained, best epoch, the validation curve), ``low_label.md`` (the table) and
+``low_label.png`` (validation curves, pre-training loss), and the same in the work directory.
 
-Three trainings per seed (pre-training, then the two fine-tuning arms); 59 min for the three
-seeds on 2 CPU cores (docs/pretraining.md), about 20 min per seed. Each run's console goes to
-its work dir's console.log; this script prints a line when each run starts (with the time
-left, estimated from the runs so far) and ends, and every 30 s the running training's
-iteration and ETA.
+    .venv/bin/python tools/analysis/low_label_study.py                 # 3 seeds, about 75 min
+    .venv/bin/python tools/analysis/low_label_study.py --seeds 0       # about 25 min
+    .venv/bin/python tools/analysis/low_label_study.py --report-only   # rebuild from the runs
 """
 import argparse
+import math
 import os
 import os.path as osp
-import statistics
 import sys
 import time
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from study_runs import (METRICS, config_with, last_checkpoint, mean_std,  # noqa: E402
-                        step_seconds, summarize, train, train_and_test, write_json)
+import ablation  # noqa: E402
+import study_runs as sr  # noqa: E402
 
-SYN = 'configs/dualpose/synthetic/'
-PRETRAIN = SYN + 'dualpose-tiny-crl-pretrain_synthetic-27f.py'
-ARMS = {'scratch': SYN + 'dualpose-tiny_synthetic-s1-27f.py',
-        'crl': SYN + 'dualpose-tiny-crl-finetune_synthetic-s1-27f.py'}
+ARMS = ('scratch', 'crl')
+MODE = 'converged'
+MIN_PER_SEED = 25
 
 
-def time_iterations(batch_size=32, repeats=10):
-    """Median seconds of one optimisation step of each config's model at the same batch."""
-    return {name: step_seconds(config_with(config), batch_size, repeats)
-            for name, config in (('pretrain', PRETRAIN), ('finetune', ARMS['scratch']))}
+def run_record(work: str, arm: str, seed: int):
+    return sr.read_json(osp.join(work, 'runs', f'{arm}_s{seed}.json'))
+
+
+def collect(work: str, seeds):
+    """arm -> [run dict(seed, mpjpe, p_mpjpe, mpjve, epochs, best_epoch, curve)]."""
+    arms = {arm: [] for arm in ARMS}
+    for arm in ARMS:
+        for seed in seeds:
+            rec = run_record(work, arm, seed)
+            if rec is None or 'metrics' not in rec:
+                continue
+            curve = sr.read_curves(osp.join(work, 'train', f'{arm}_s{seed}'))['val']
+            best = min(curve, key=lambda p: p[1])[0] if curve else None
+            m = rec['metrics']
+            arms[arm].append(dict(seed=seed, mpjpe=m['lift/mpjpe'], p_mpjpe=m['lift/p_mpjpe'],
+                                  mpjve=m['lift/mpjve'], epochs=len(curve), best_epoch=best,
+                                  curve=[[e, round(v, 3)] for e, v in curve],
+                                  train_seconds=rec.get('train_seconds'),
+                                  pretrain_seconds=rec.get('pretrain', {}).get('seconds')))
+    return arms
+
+
+def summary(runs, key):
+    return sr.summarize([r[key] for r in runs])
+
+
+def comparison(arms):
+    """CRL - scratch in MPJPE: difference of means, its standard error, and the verdict."""
+    a, b = summary(arms['crl'], 'mpjpe'), summary(arms['scratch'], 'mpjpe')
+    if a['n'] < 2 or b['n'] < 2:
+        return dict(difference=(a['mean'] - b['mean']) if a['n'] and b['n'] else None,
+                    standard_error=None, verdict='fewer than 2 seeds per arm')
+    diff = a['mean'] - b['mean']
+    se = math.sqrt(a['std'] ** 2 / a['n'] + b['std'] ** 2 / b['n'])
+    if diff < 0 and -diff > 2 * se:
+        verdict = 'CRL beats scratch by more than 2 standard errors'
+    elif diff > 0 and diff > 2 * se:
+        verdict = 'CRL is worse than scratch by more than 2 standard errors'
+    else:
+        verdict = 'no difference beyond 2 standard errors'
+    return dict(difference=diff, standard_error=se, verdict=verdict)
+
+
+def table(arms, cmp) -> str:
+    header = ['arm', 'MPJPE (mm)', 'P-MPJPE (mm)', 'MPJVE (mm)', 'per seed MPJPE',
+              'epochs trained (best)']
+    rows = []
+    for arm, label in (('scratch', 'scratch'), ('crl', 'CRL pre-trained')):
+        runs = arms[arm]
+        rows.append([label] + [sr.mean_std(summary(runs, k)) for k in ('mpjpe', 'p_mpjpe',
+                                                                        'mpjve')]
+                    + [', '.join(f's{r["seed"]} {r["mpjpe"]:.2f}' for r in runs) or '-',
+                       ', '.join(f'{r["epochs"]} ({r["best_epoch"]})' for r in runs) or '-'])
+    from dualpose.utils.table import format_table
+    text = format_table(rows, header, style='markdown')
+    if cmp['difference'] is not None:
+        se = '' if cmp['standard_error'] is None else f' ± {cmp["standard_error"]:.2f}'
+        text += (f'\n\nCRL - scratch, MPJPE: {cmp["difference"]:+.2f}{se} mm '
+                 f'(difference of means ± its standard error): {cmp["verdict"]}.')
+    return text
+
+
+def plot(work: str, arms, seeds, out_file: str) -> str:
+    """Validation MPJPE per epoch of every fine-tuning run; pre-training loss per iteration."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    colors = {'scratch': '#4c72b0', 'crl': '#dd8452'}
+    for arm in ARMS:
+        for i, r in enumerate(arms[arm]):
+            if r['curve']:
+                e, v = zip(*r['curve'])
+                ax1.plot(e, v, color=colors[arm], alpha=0.8, marker='.', markersize=3,
+                         label=('scratch' if arm == 'scratch' else 'CRL') if i == 0 else None)
+    ax1.set_xlabel('fine-tuning epoch (18 iterations of 32 clips)')
+    ax1.set_ylabel('validation MPJPE (mm, S1 held-out)')
+    ax1.set_title('fine-tuning with the 3D labels of S1', fontsize=9)
+    ax1.legend(fontsize=8)
+    for seed in seeds:
+        curves = sr.read_curves(osp.join(work, 'pretrain', f'crl_s{seed}'))
+        if curves['loss']:
+            it, loss = zip(*curves['loss'])
+            ax2.plot(it, loss, label=f'seed {seed}')
+    ax2.set_yscale('log')
+    ax2.set_xlabel('pre-training iteration (batch 8, M=3)')
+    ax2.set_ylabel('CRL loss')
+    ax2.set_title('pre-training on the 2D of all training subjects', fontsize=9)
+    if ax2.lines:
+        ax2.legend(fontsize=8)
+    fig.suptitle('Low-label study on the SYNTHETIC data (not Human3.6M)', fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out_file, dpi=110)
+    plt.close(fig)
+    return out_file
+
+
+def report(work: str, seeds, results_dir: str, wall: float = None) -> str:
+    arms = collect(work, seeds)
+    cmp = comparison(arms)
+    budget = dict(mode=MODE, **ablation.MODES[MODE]['low_label'],
+                  pretrain=ablation.MODES[MODE]['pretrain'],
+                  stopping='no validation gain of 0.1 mm in 6 epochs (EarlyStoppingHook), '
+                  'best validated epoch tested',
+                  labels='3D labels of S1 only; pre-training on the 2D of S1 S5 S6 S7 S8',
+                  configs=dict(scratch=ablation.SCRATCH_S1, crl=ablation.FINETUNE_S1,
+                               pretrain=ablation.PRETRAIN))
+    out = dict(arms={arm: dict(runs=arms[arm], mpjpe=summary(arms[arm], 'mpjpe'),
+                               p_mpjpe=summary(arms[arm], 'p_mpjpe'))
+                     for arm in ARMS},
+               comparison=cmp, budget=budget, seeds=list(seeds), wall_seconds=wall,
+               data='SYNTHETIC (tools/dataset_converters/make_synthetic_h36m.py), test split '
+               'S9 S11, millimetres')
+    text = table(arms, cmp)
+    for d in {work, results_dir}:
+        os.makedirs(d, exist_ok=True)
+        sr.write_json(osp.join(d, 'low_label.json'), out)
+        with open(osp.join(d, 'low_label.md'), 'w') as f:
+            f.write('# Low-label study (SYNTHETIC data)\n\n' + text + '\n')
+        plot(work, arms, seeds, osp.join(d, 'low_label.png'))
+    return text
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split('\n')[0] + ' About 20 min per seed on 2 CPU cores.')
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
-                        help='seeds; three trainings each (default 0 1 2: about 59 min)')
-    parser.add_argument('--work-dir', default='work_dirs/low_label',
-                        help='where the runs and results.md/results.json go')
+                        help=f'seeds (default 0 1 2; about {MIN_PER_SEED} min each on 2 CPU '
+                        'cores)')
+    parser.add_argument('--work-dir', default='work_dirs/ablation_converged',
+                        help='the runs (shared with tools/analysis/ablation.py --mode converged)')
+    parser.add_argument('--results-dir', default=osp.join(sr.REPO, 'docs', 'results'),
+                        help='where low_label.json/.md/.png are written (default docs/results)')
     parser.add_argument('--dry-run', action='store_true',
-                        help='print the runs and their configs, run nothing')
+                        help='print the runs and their commands, run nothing')
+    parser.add_argument('--report-only', action='store_true',
+                        help='train nothing: rebuild the table, json and plot from the runs')
     args = parser.parse_args(argv)
     work = osp.abspath(args.work_dir)
-    plan = [(seed, what) for seed in args.seeds for what in ('pretrain', *ARMS)]
+    plan = ablation.build_plan(MODE, list(ARMS))
     if args.dry_run:
-        for k, (seed, what) in enumerate(plan, 1):
-            config = PRETRAIN if what == 'pretrain' else ARMS[what]
-            print(f'[{k}/{len(plan)}] seed {seed} {what}: {config} -> '
-                  f'{osp.join(work, f"{what}_s{seed}")}')
-        print(f'{len(plan)} trainings, about {20 * len(args.seeds)} min on 2 CPU cores')
-        return None
-    start, done = time.time(), 0
-
-    def announce(seed, what):
-        elapsed = time.time() - start
-        left = (f'about {elapsed / done * (len(plan) - done) / 60:.0f} min left' if done
-                else f'about {20 * len(args.seeds)} min in all on 2 CPU cores')
-        print(f'[{done + 1}/{len(plan)}] seed {seed} {what}: training '
-              f'({elapsed / 60:.1f} min elapsed, {left})', flush=True)
-    os.makedirs(work, exist_ok=True)
-    rows = {arm: [] for arm in ARMS}
-    secs = {arm: [] for arm in ('pretrain', *ARMS)}
-    for seed in args.seeds:
-        pre_dir = osp.join(work, f'pretrain_s{seed}')
-        announce(seed, 'pretrain')
-        secs['pretrain'].append(train(PRETRAIN, pre_dir, seed=seed))
-        done += 1
-        for arm, config in ARMS.items():
-            opts = []
-            if arm == 'crl':
-                opts.append(f'model.backbone.init_cfg.checkpoint={last_checkpoint(pre_dir)}')
-            announce(seed, arm)
-            res = train_and_test(config, osp.join(work, f'{arm}_s{seed}'), opts, seed=seed,
-                                 checkpoint='last')
-            done += 1
-            rows[arm].append(res['metrics'])
-            secs[arm].append(res['train_seconds'])
-            print(f'seed {seed} {arm}: '
-                  + ', '.join(f'{m} {res["metrics"][m]:.2f}' for m in METRICS), flush=True)
-    its = time_iterations()
-    lines = ['| arm | ' + ' | '.join(f'{m.split("/")[1]} (mm)' for m in METRICS) + ' |',
-             '|---|' + '---|' * len(METRICS)]
-    summary = {arm: {m: summarize([r[m] for r in rows[arm]]) for m in METRICS} for arm in ARMS}
-    for arm in ARMS:
-        lines.append(f'| {arm} | ' + ' | '.join(mean_std(summary[arm][m]) for m in METRICS)
-                     + ' |')
-    lines.append('')
-    lines.append(f'seeds: {args.seeds}; mean ± sample std. Wall seconds (train): '
-                 + ', '.join(f'{k} {statistics.mean(v):.0f}' for k, v in secs.items()))
-    lines.append(f'one optimisation step at batch 32: pre-training {its["pretrain"]:.3f} s, '
-                 f'fine-tuning {its["finetune"]:.3f} s')
-    table = '\n'.join(lines)
-    with open(osp.join(work, 'results.md'), 'w') as f:
-        f.write(table + '\n')
-    write_json(osp.join(work, 'results.json'),
-               dict(summary=summary, seconds=secs, iteration_seconds=its))
-    print(table)
+        for seed in args.seeds:
+            for arm in ARMS:
+                p = plan[arm]
+                if p['pretrain']:
+                    print(f'# seed {seed} {arm}: pre-training, then fine-tuning')
+                    print(sr.command_line('train.py', [p['pretrain']['config'], '--seed',
+                                                       str(seed), '--cfg-options',
+                                                       *p['pretrain']['options']]))
+                else:
+                    print(f'# seed {seed} {arm}')
+                print(sr.command_line('train.py', [p['config'], '--seed', str(seed),
+                                                   '--cfg-options', *p['options']]))
+        print(f'about {MIN_PER_SEED * len(args.seeds)} min on 2 CPU cores')
+        return plan
+    start, wall = time.time(), None
+    if not args.report_only:
+        todo = [(seed, arm) for seed in args.seeds for arm in ARMS]
+        for k, (seed, arm) in enumerate(todo, 1):
+            print(f'[{k}/{len(todo)}] seed {seed} {arm} ({(time.time() - start) / 60:.1f} min '
+                  'elapsed)', flush=True)
+            ablation.run_arm(work, MODE, arm, plan[arm], seed, lambda t: print(t, flush=True))
+            report(work, args.seeds, args.results_dir, time.time() - start)
+        wall = time.time() - start
+    text = report(work, args.seeds, args.results_dir, wall)
+    print(text)
+    return text
 
 
 if __name__ == '__main__':

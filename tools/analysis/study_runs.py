@@ -246,6 +246,30 @@ def read_json(path: str) -> Optional[dict]:
         return None
 
 
+def read_curves(work_dir: str) -> Dict[str, list]:
+    """The training curves of the run in ``work_dir`` (its latest ``vis_data/scalars.json``):
+    ``val`` [(epoch, validation MPJPE in mm)], ``loss`` [(iteration, training loss)] and, for
+    a pre-training, ``target_std`` / ``pred_std`` [(iteration, value)]."""
+    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    out: Dict[str, list] = dict(val=[], loss=[], target_std=[], pred_std=[])
+    if not files:
+        return out
+    with open(files[-1]) as f:
+        for line in f:
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            if 'lift/mpjpe' in row:
+                out['val'].append((int(row['step']), float(row['lift/mpjpe'])))
+            elif 'loss' in row:
+                out['loss'].append((int(row['step']), float(row['loss'])))
+                for key in ('target_std', 'pred_std'):
+                    if key in row:
+                        out[key].append((int(row['step']), float(row[key])))
+    return out
+
+
 def metric_name(key: str) -> str:
     """``'lift/p_mpjpe'`` -> ``'P-MPJPE'``."""
     return key.split('/')[-1].upper().replace('_', '-')

@@ -2,6 +2,6 @@
 # subjects, fine-tuned with the 3D labels of S1 only (as dualpose-tiny_synthetic-s1-27f).
 _base_ = ['./dualpose-tiny_synthetic-s1-27f.py']
 
-pretrained = 'work_dirs/dualpose-tiny-crl-pretrain_synthetic-27f/epoch_3.pth'
+pretrained = 'work_dirs/dualpose-tiny-crl-pretrain_synthetic-27f/epoch_1.pth'
 model = dict(
     backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.')))

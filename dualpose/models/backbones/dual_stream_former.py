@@ -89,6 +89,9 @@ class DualStreamFormer(BaseModule):
     # the keys a dict-valued argument may hold (checked by dualpose.utils.config_check)
     config_keys = {'arch': {'embed_dims': int, 'depth': int, 'num_heads': int,
                             'mlp_ratio': float}}
+    # the input embedding's parameters: what a CRL teacher shares with the student when
+    # ContextualDistiller(teacher=dict(share_embedding=True))
+    embedding_names = ('embed', 'spatial_pos', 'temporal_pos')
     arch_zoo = {
         'xs': dict(embed_dims=64, depth=12),
         's': dict(embed_dims=64, depth=26),
@@ -183,23 +186,30 @@ class DualStreamFormer(BaseModule):
 
     def forward(self, x: torch.Tensor, return_layers: bool = False,
                 token_mask: Optional[torch.Tensor] = None,
-                mask_token: Optional[torch.Tensor] = None):
+                mask_token: Optional[torch.Tensor] = None, mask_position: str = 'after_pos'):
         """x: (B, T, J, in_channels) -> features (B, T, J, C).
 
         Args:
             return_layers: also return the list of the N block outputs (before the final
                 norm), e.g. as pre-training targets.
-            token_mask: (B, T, J) bool; where True the embedded token is replaced by
-                ``mask_token`` (C,) before the position embedding is added (masked
-                pre-training with a learned mask embedding).
+            token_mask: (B, T, J) bool; where True the token is replaced by ``mask_token``
+                (C,) (masked pre-training with a learned mask embedding), at
+                ``mask_position``: ``'after_pos'``, after the position embeddings are added
+                (the public code's), or ``'before_pos'``, right after the input embedding,
+                so that the mask token gets its joint's position embedding.
         """
         self.check_input(x)
+        if token_mask is not None and mask_position not in ('after_pos', 'before_pos'):
+            raise ValueError("mask_position must be 'after_pos' or 'before_pos', got "
+                             f'{mask_position!r}')
         x = self.embed(x)
-        if token_mask is not None:
+        if token_mask is not None and mask_position == 'before_pos':
             x = torch.where(token_mask.unsqueeze(-1), mask_token.to(x.dtype), x)
         x = x + self.spatial_pos
         if self.temporal_pos is not None:
             x = x + self.temporal_pos[:, :x.shape[1]]
+        if token_mask is not None and mask_position == 'after_pos':
+            x = torch.where(token_mask.unsqueeze(-1), mask_token.to(x.dtype), x)
         x = self.pos_drop(x)
         layers: List[torch.Tensor] = []
         for blk in self.blocks:

@@ -19,8 +19,8 @@ class ContextualDistiller(BaseModel):
        outputs on the unmasked input, without gradients;
     3. ``masking`` (``TokenMasking``): M differently-masked copies of each sample, seen by the
        student in one batched forward (noise masking changes the input; token masking reaches
-       the backbone through its one masking hook, the ``token_mask`` / ``mask_token``
-       arguments);
+       the backbone through its one masking hook, the ``token_mask`` / ``mask_token`` /
+       ``mask_position`` arguments);
     4. ``head`` (``CRLHead``): a linear prediction of the targets and the registered
        representation loss (``RepresentationLoss``) at the masked tokens.
 
@@ -30,16 +30,26 @@ class ContextualDistiller(BaseModel):
 
     Args:
         backbone (dict): e.g. ``DualStreamFormer``; must accept ``return_layers`` (and, for
-            token masking, ``token_mask`` and ``mask_token``) and expose ``embed_dims``.
+            token masking, ``token_mask``, ``mask_token`` and ``mask_position``) and expose
+            ``embed_dims``.
         masking (dict): ``TokenMasking`` arguments: ``num_masks`` (M, 3), ``ratio`` (P,
-            0.7), ``span``, ``span_dim``, ``mode`` (``'noise'`` or ``'token'``), ``noise_std``.
+            0.7), ``span``, ``span_dim``, ``mode`` (``'noise'``, ``'noise-literal'`` or
+            ``'token'``), ``noise_std``, ``noise_scale``, ``masked_confidence``,
+            ``token_position``.
         target_generator (dict): ``TopKTargets`` arguments: ``top_k`` (K, 8, clamped to the
             backbone depth), ``norm`` (``'instance'``, ``'layer'`` or ``'none'``).
         head (dict): ``CRLHead`` with its ``loss`` (``RepresentationLoss``: ``mode`` ``'l2'``
             or ``'smooth_l1'``).
         teacher (dict): ``MomentumTeacher`` arguments: ``tau_start`` (0.999), ``tau_end``
-            (0.9999), ``tau_iters``, ``frozen``.
+            (0.9999), ``tau_iters``, ``frozen``; and ``share_embedding`` (False): the teacher
+            uses the student's input and position embeddings (the backbone's
+            ``embedding_names``) instead of their moving average, as data2vec shares its
+            feature encoder; only the blocks are averaged.
     """
+
+    # the keys the teacher dict takes (checked by dualpose.utils.config_check)
+    config_keys = {'teacher': ('tau_start', 'tau_end', 'tau_iters', 'frozen', 'use_foreach',
+                               'shared', 'share_embedding')}
 
     def __init__(self, backbone: Dict, masking: Optional[Dict] = None,
                  target_generator: Optional[Dict] = None, head: Optional[Dict] = None,
@@ -58,7 +68,17 @@ class ContextualDistiller(BaseModel):
         if masking.get('mode') == 'token':
             masking.setdefault('embed_dims', dim)
         self.masking = MODELS.build(masking)
-        self.teacher = MomentumTeacher(self.backbone, **(teacher or {}))
+        teacher = dict(teacher or {})
+        if teacher.pop('share_embedding', False):
+            names = getattr(self.backbone, 'embedding_names', None)
+            if not names:
+                raise ValueError(
+                    f'teacher.share_embedding=True: the backbone {type(self.backbone).__name__} '
+                    'names no embedding parameters (an embedding_names attribute)')
+            params = dict(self.backbone.named_parameters())
+            teacher['shared'] = tuple(n for n in names if any(
+                k == n or k.startswith(n + '.') for k in params))
+        self.teacher = MomentumTeacher(self.backbone, **teacher)
 
     # ----------------------------------------------------------------- modes
     def forward(self, inputs: torch.Tensor, data_samples: Optional[List] = None,

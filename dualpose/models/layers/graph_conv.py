@@ -70,9 +70,12 @@ class TemporalGraphConv(_GraphConvBase):
         dim (int): channels.
         mode (str): ``'banded'``: each frame linked to its neighbours t-1 and t+1 (the paper),
             aggregated in O(T) with shifts; ``'knn'``: each frame linked to its ``k`` most
-            similar other frames (dot product of features, per joint; MotionAGFormer), where
-            every row has degree k so ``A_hat`` reduces to the mean over the k neighbours.
-        k (int): neighbours in ``'knn'`` mode (clamped to T-1).
+            similar frames (dot product of features, per joint), where every row has degree
+            k so ``A_hat`` reduces to the mean over the k neighbours.
+        k (int): neighbours in ``'knn'`` mode (clamped to the frames there are).
+        knn_self (bool): in ``'knn'`` mode, whether a frame may be among its own neighbours
+            (True, the default: MotionAGFormer's top-k over all frames, where a frame is
+            usually its own nearest) or is left out (False: k other frames).
         dense (bool): use the dense (T, T) reference computation (for tests).
         causal (bool): link each frame to past frames only (live lifting): ``'banded'``
             takes the message of t-1 alone (weight 1; none for the first frame), ``'knn'``
@@ -82,7 +85,7 @@ class TemporalGraphConv(_GraphConvBase):
     """
 
     def __init__(self, dim: int, mode: str = 'banded', k: int = 2, dense: bool = False,
-                 causal: bool = False, window: Optional[int] = None):
+                 causal: bool = False, window: Optional[int] = None, knn_self: bool = True):
         super().__init__(dim)
         if mode not in ('banded', 'knn'):
             raise ValueError(f"temporal graph mode must be 'banded' or 'knn', got {mode!r}")
@@ -93,10 +96,11 @@ class TemporalGraphConv(_GraphConvBase):
         self.dense = dense
         self.causal = causal
         self.window = None if window is None else int(window)
+        self.knn_self = knn_self
 
     def aggregate(self, x, v):
         t = v.shape[1]
-        if t == 1:
+        if t == 1 and not (self.mode == 'knn' and self.knn_self):
             return torch.zeros_like(v)
         if self.causal:
             return self._causal_knn(x, v) if self.mode == 'knn' else F.pad(
@@ -123,13 +127,15 @@ class TemporalGraphConv(_GraphConvBase):
         return torch.einsum('ts,bsjc->btjc', adj, v)
 
     def _knn_indices(self, x):
-        """(B, T, J, C) -> (B, J, T, k) indices of the k most similar other frames."""
+        """(B, T, J, C) -> (B, J, T, k) indices of the k most similar frames (other frames
+        without ``knn_self``)."""
         t = x.shape[1]
-        k = min(self.k, t - 1)
+        k = min(self.k, t if self.knn_self else t - 1)
         feats = x.detach().transpose(1, 2)  # (B, J, T, C)
         sim = feats @ feats.transpose(-1, -2)  # (B, J, T, T)
-        eye = torch.eye(t, dtype=torch.bool, device=x.device)
-        sim = sim.masked_fill(eye, float('-inf'))
+        if not self.knn_self:
+            eye = torch.eye(t, dtype=torch.bool, device=x.device)
+            sim = sim.masked_fill(eye, float('-inf'))
         return sim.topk(k, dim=-1).indices
 
     def _past_knn(self, sim: torch.Tensor, allowed: torch.Tensor, v_bj: torch.Tensor):
@@ -147,7 +153,7 @@ class TemporalGraphConv(_GraphConvBase):
         feats = x.detach().transpose(1, 2).reshape(b * j, t, c)
         lag = torch.arange(t, device=x.device).view(-1, 1) - torch.arange(
             t, device=x.device).view(1, -1)
-        allowed = lag > 0
+        allowed = lag >= 0 if self.knn_self else lag > 0
         if self.window is not None:
             allowed &= lag < self.window
         out = self._past_knn(feats @ feats.transpose(-1, -2), allowed.expand(b * j, t, t),
@@ -174,18 +180,22 @@ class TemporalGraphConv(_GraphConvBase):
         b, _, j, c = v.shape
         feat = x.detach().transpose(1, 2).reshape(b * j, 1, c)
         vj = v.transpose(1, 2).reshape(b * j, 1, c)
-        if cache:
-            past_f, past_v = cache['x'], cache['v']
-            sim = feat @ past_f.transpose(-1, -2)  # (BJ, 1, n)
-            allowed = (torch.ones_like(sim, dtype=torch.bool) if valid is None
-                       else valid.view(1, 1, -1).expand_as(sim))
-            messages = self._past_knn(sim, allowed, past_v).view(b, j, 1, c).transpose(1, 2)
-            past_f, past_v = torch.cat([past_f, feat], 1), torch.cat([past_v, vj], 1)
-            if valid is not None:
-                valid = torch.cat([valid, torch.ones_like(valid[:1])])
+        if cache:  # the candidates: the kept past frames, then this one
+            past_f, past_v = torch.cat([cache['x'], feat], 1), torch.cat([cache['v'], vj], 1)
+            real = (None if valid is None
+                    else torch.cat([valid, torch.ones_like(valid[:1])]))
+        else:
+            past_f, past_v, real = feat, vj, None
+        n = past_f.shape[1] if self.knn_self else past_f.shape[1] - 1
+        if n > 0:
+            sim = feat @ past_f[:, :n].transpose(-1, -2)  # (BJ, 1, n)
+            allowed = (torch.ones_like(sim, dtype=torch.bool) if real is None
+                       else real[:n].view(1, 1, -1).expand_as(sim))
+            messages = self._past_knn(sim, allowed, past_v[:, :n]).view(
+                b, j, 1, c).transpose(1, 2)
         else:
             messages = torch.zeros_like(v)
-            past_f, past_v = feat, vj
+        valid = real if real is not None else valid
         if self.window is not None:  # the frames the next one may link to
             start = max(past_f.shape[1] - (self.window - 1), 0)
             past_f, past_v = past_f[:, start:], past_v[:, start:]

@@ -73,18 +73,21 @@ class GCNStream(BaseStream):
     """Skeleton graph convolution then temporal graph convolution (local structure).
 
     Args:
-        temporal_graph (str): ``'banded'`` (the paper: t linked to t+1) or ``'knn'``
-            (MotionAGFormer: the k most similar frames).
+        temporal_graph (str): ``'banded'`` (the paper: t linked to t+1) or ``'knn'`` (the
+            k most similar frames, as MotionAGFormer's temporal GCN).
         k (int): neighbours for ``'knn'``.
+        knn_self (bool): for ``'knn'``: whether a frame may count among its own k
+            neighbours (True: MotionAGFormer's top-k) or only other frames (False).
     """
 
     def __init__(self, dim: int, temporal_graph: str = 'banded', k: int = 2,
-                 causal: bool = False, window: Optional[int] = None, **kwargs):
+                 knn_self: bool = True, causal: bool = False, window: Optional[int] = None,
+                 **kwargs):
         super().__init__(dim, **kwargs)
         if kwargs.get('skeleton_links') is None or kwargs.get('num_joints') is None:
             raise ValueError('GCNStream needs skeleton_links and num_joints (from the dataset '
                              'metainfo)')
         self.spatial = self._metaformer(
             SkeletonGraphConv(dim, kwargs['skeleton_links'], kwargs['num_joints']))
-        self.temporal = self._metaformer(TemporalGraphConv(dim, mode=temporal_graph, k=k,
-                                                           causal=causal, window=window))
+        self.temporal = self._metaformer(TemporalGraphConv(
+            dim, mode=temporal_graph, k=k, knn_self=knn_self, causal=causal, window=window))

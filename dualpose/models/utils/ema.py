@@ -22,10 +22,16 @@ class MomentumTeacher(ExponentialMovingAverage):
         frozen (bool): never update (the public code's de-facto behaviour; for the ablation).
         use_foreach (bool): update all tensors with one fused ``torch._foreach_lerp_`` call;
             False runs mmengine's per-parameter loop (the reference).
+        shared (tuple[str]): names (or name prefixes) of parameters the teacher shares with
+            the student instead of averaging them: copied from the student at every update,
+            also when ``frozen``. ``ContextualDistiller(teacher=dict(share_embedding=True))``
+            shares the input and position embeddings this way, as data2vec shares its feature
+            encoder between student and teacher.
     """
 
     def __init__(self, model: nn.Module, tau_start: float = 0.999, tau_end: float = 0.9999,
-                 tau_iters: int = 10000, frozen: bool = False, use_foreach: bool = True):
+                 tau_iters: int = 10000, frozen: bool = False, use_foreach: bool = True,
+                 shared: tuple = ()):
         if not 0.0 < tau_start <= tau_end < 1.0:
             raise ValueError(f'need 0 < tau_start <= tau_end < 1, got {tau_start}, {tau_end}')
         super().__init__(model, momentum=1 - tau_start, interval=1, update_buffers=False)
@@ -33,6 +39,25 @@ class MomentumTeacher(ExponentialMovingAverage):
         self.tau_iters = max(int(tau_iters), 1)
         self.frozen = frozen
         self.use_foreach = use_foreach
+        self.shared = tuple(shared)
+        names = [k for k, _ in model.named_parameters()]
+        unknown = [p for p in self.shared if not any(self.is_shared_name(k, (p,)) for k in names)]
+        if unknown:
+            raise ValueError(f'MomentumTeacher shared={unknown}: no parameter of '
+                             f'{type(model).__name__} has that name or prefix')
+
+    @staticmethod
+    def is_shared_name(name: str, prefixes) -> bool:
+        return any(name == p or name.startswith(p.rstrip('.') + '.') for p in prefixes)
+
+    @torch.no_grad()
+    def copy_shared(self, model: nn.Module) -> None:
+        """Copy the shared parameters from the student (see ``shared``)."""
+        if not self.shared:
+            return
+        for k, p in model.named_parameters():
+            if self.is_shared_name(k, self.shared):
+                self.avg_parameters[k].data.copy_(p.data.to(self.avg_parameters[k].device))
 
     def tau_at(self, step: int) -> float:
         """Teacher weight used by the update number ``step`` (0-based)."""
@@ -51,13 +76,18 @@ class MomentumTeacher(ExponentialMovingAverage):
     def update_parameters(self, model: nn.Module) -> None:
         if self.frozen:
             self.steps += 1
+            self.copy_shared(model)
             return
         if not self.use_foreach or int(self.steps) == 0:
-            return super().update_parameters(model)
+            super().update_parameters(model)
+            self.copy_shared(model)
+            return
         src = dict(model.named_parameters())
         avg, cur = [], []
         for k, p_avg in self.avg_parameters.items():
-            if p_avg.dtype.is_floating_point:
+            if self.is_shared_name(k, self.shared):
+                p_avg.data.copy_(src[k].data.to(p_avg.device))
+            elif p_avg.dtype.is_floating_point:
                 avg.append(p_avg.data)
                 cur.append(src[k].data.to(p_avg.device))
         torch._foreach_lerp_(avg, cur, 1 - self.tau_at(int(self.steps)))

@@ -18,7 +18,7 @@ def build(**kwargs):
     return MODELS.build(cfg)
 
 
-@pytest.mark.parametrize('mask_mode', ['noise', 'token'])
+@pytest.mark.parametrize('mask_mode', ['noise', 'noise-literal', 'token'])
 def test_loss_outputs_and_teacher_gets_no_gradient(mask_mode):
     model = build(masking=dict(mode=mask_mode)).train()
     out = model(torch.randn(2, 9, 17, 3), mode='loss')
@@ -91,7 +91,7 @@ def test_parts_are_registered_and_checked():
     d = (pred - target).abs()
     ref = torch.where(d < 0.25, 0.5 * d ** 2 / 0.25, d - 0.125).sum(-1).mean() / 4.0
     torch.testing.assert_close(sl1, 2.0 * ref)
-    for part, options, match in (('masking', dict(mode='blank'), "'noise' or 'token'"),
+    for part, options, match in (('masking', dict(mode='blank'), "masking mode must be one of"),
                                  ('masking', dict(ratio=1.0), r'ratio must be in \[0, 1\)'),
                                  ('target_generator', dict(norm='batch'), 'target norm'),
                                  ('head', dict(loss=dict(type='RepresentationLoss',
@@ -100,3 +100,38 @@ def test_parts_are_registered_and_checked():
             build(**{part: options})
     # K is clamped to the backbone's depth (3)
     assert build(target_generator=dict(top_k=8)).target_generator.top_k == 3
+
+
+def test_shared_embedding_teacher_uses_the_students_embedding():
+    model = build(teacher=dict(share_embedding=True)).train()
+    assert model.teacher.shared == ('embed', 'spatial_pos')  # no temporal embedding here
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    for _ in range(3):
+        loss = model(torch.randn(2, 9, 17, 3), mode='loss')['loss_crl']
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model(torch.randn(2, 9, 17, 3), mode='loss')  # the update before the targets copies
+    torch.testing.assert_close(model.teacher.module.embed.weight, model.backbone.embed.weight)
+    torch.testing.assert_close(model.teacher.module.spatial_pos, model.backbone.spatial_pos)
+    blk_t = model.teacher.module.blocks[0].streams[0].spatial.mixer
+    blk_s = model.backbone.blocks[0].streams[0].spatial.mixer
+    assert not all(torch.equal(a, b) for a, b in zip(blk_t.parameters(), blk_s.parameters()))
+
+
+@pytest.mark.parametrize('position', ['after_pos', 'before_pos'])
+def test_mask_token_position(position):
+    model = build(masking=dict(mode='token', token_position=position)).eval()
+    bb, token = model.backbone, model.masking.mask_token
+    x = torch.randn(1, 4, 17, 3)
+    mask = torch.zeros(1, 4, 17, dtype=torch.bool)
+    mask[0, 1, 3] = True
+    seen = {}
+    handle = bb.pos_drop.register_forward_hook(lambda m, i, o: seen.setdefault('emb', o))
+    with torch.no_grad():
+        bb(x, token_mask=mask, mask_token=token, mask_position=position)
+    handle.remove()
+    expected = token if position == 'after_pos' else token + bb.spatial_pos[0, 0, 3]
+    torch.testing.assert_close(seen['emb'][0, 1, 3], expected)
+    with pytest.raises(ValueError, match='mask_position'):
+        bb(x, token_mask=mask, mask_token=token, mask_position='middle')

@@ -65,22 +65,27 @@ def test_banded_adjacency_is_chain():
     assert nz == [[0, 1], [1, 0], [1, 2], [2, 1], [2, 3], [3, 2]]
 
 
+@pytest.mark.parametrize('knn_self', [True, False])
 @pytest.mark.parametrize('t,k', [(2, 2), (9, 2), (20, 3)])
-def test_knn_temporal_gcn_fast_matches_dense(t, k):
+def test_knn_temporal_gcn_fast_matches_dense(t, k, knn_self):
     torch.manual_seed(0)
-    fast = TemporalGraphConv(8, mode='knn', k=k)
-    dense = TemporalGraphConv(8, mode='knn', k=k, dense=True)
+    fast = TemporalGraphConv(8, mode='knn', k=k, knn_self=knn_self)
+    dense = TemporalGraphConv(8, mode='knn', k=k, dense=True, knn_self=knn_self)
     dense.load_state_dict(fast.state_dict())
     x = torch.randn(2, t, 5, 8)
     torch.testing.assert_close(fast(x), dense(x), rtol=1e-5, atol=1e-6)
 
 
-def test_knn_neighbours_exclude_self_and_pick_most_similar():
-    gcn = TemporalGraphConv(2, mode='knn', k=1)
+def test_knn_neighbours_pick_most_similar_with_or_without_self():
     # frames 0 and 2 identical direction, frame 1 opposite: 0 <-> 2 are neighbours
     x = torch.tensor([[1.0, 0.0], [-1.0, 0.0], [2.0, 0.0]]).view(1, 3, 1, 2)
-    idx = gcn._knn_indices(x)[0, 0, :, 0].tolist()
-    assert idx[0] == 2 and idx[2] == 0
+    idx = TemporalGraphConv(2, mode='knn', k=1, knn_self=False)._knn_indices(x)[0, 0, :, 0]
+    assert idx.tolist() == [2, 0, 0]  # frame 1's most similar other frame: 0 (-1 > -2)
+    # with itself allowed (MotionAGFormer's), k=2: each frame's own dot product is among the
+    # two largest, so every frame links to itself
+    idx = TemporalGraphConv(2, mode='knn', k=2, knn_self=True)._knn_indices(x)[0, 0]
+    assert [t in row.tolist() for t, row in enumerate(idx)] == [True, True, True]
+    assert idx[0].tolist() == [2, 0] and idx[2].tolist() == [2, 0]
 
 
 def test_skeleton_gcn_only_mixes_neighbours():
