@@ -124,7 +124,9 @@ def resolve_joint_set(args, seq) -> str:
 def lift_online(model, keypoints, scores, image_size, converter, flip_test: bool,
                 backend: str = 'torch'):
     """Lift (T, J, 2) keypoints one frame at a time; returns (T, J, 3) in normalised screen
-    units and the per-frame latencies in ms (the push of each frame, model and checks)."""
+    units and the per-frame latencies in ms (the push of each frame, model and checks). A
+    model with look-ahead L returns each pose L frames later; the last L come from the
+    stream's ``flush`` at the end."""
     from dualpose.apis import LiftingStream
     from dualpose.utils.timer import time_call
     stream = LiftingStream(model, image_size, flip_test=flip_test, converter=converter,
@@ -133,6 +135,7 @@ def lift_online(model, keypoints, scores, image_size, converter, flip_test: bool
     for t in range(len(keypoints)):
         wall, _ = time_call(lambda: poses.append(stream.push(keypoints[t], scores[t])))
         latencies.append(1e3 * wall)
+    poses = [p for p in poses if p is not None] + stream.flush()
     return np.stack(poses), np.asarray(latencies)
 
 
@@ -157,7 +160,19 @@ def run_live(args, stdin=None, stdout=None) -> int:
     stream = LiftingStream(model, args.image_size, num_tracks=args.tracks,
                            flip_test=not args.no_flip, converter=converter,
                            backend=args.backend)
-    latencies = []
+    latencies, frame_ids = [], []
+
+    def emit(pose, latency_ms=None):
+        # a model with look-ahead answers for the frame stream.delay frames back
+        frame, frame_id = frame_ids.pop(0)
+        out = dict(frame=frame, keypoints_3d=_rounded(pose), units=UNITS)
+        if latency_ms is not None:
+            out['latency_ms'] = round(latency_ms, 3)
+        if frame_id is not None:
+            out['frame_id'] = frame_id
+        stdout.write(json.dumps(out, separators=(',', ':'), allow_nan=False) + '\n')
+        stdout.flush()
+
     for number, line in enumerate(stdin, 1):
         if not line.strip():
             continue
@@ -173,12 +188,11 @@ def run_live(args, stdin=None, stdout=None) -> int:
         box = []
         wall, _ = time_call(lambda: box.append(stream.push(item['keypoints'])))
         latencies.append(1e3 * wall)
-        out = dict(frame=stream.frames - 1, keypoints_3d=_rounded(box[0]),
-                   latency_ms=round(1e3 * wall, 3), units=UNITS)
-        if 'frame_id' in item:
-            out['frame_id'] = item['frame_id']
-        stdout.write(json.dumps(out, separators=(',', ':'), allow_nan=False) + '\n')
-        stdout.flush()
+        frame_ids.append((stream.frames - 1, item.get('frame_id')))
+        if box[0] is not None:
+            emit(box[0], 1e3 * wall)
+    for pose in stream.flush():  # the frames a look-ahead model still owes at the end
+        emit(pose)
     if latencies:
         print(latency_line(np.asarray(latencies)), file=sys.stderr)
     return 0

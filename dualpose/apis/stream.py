@@ -57,6 +57,12 @@ class LiftingStream:
     only: the joint's last detected position in this track, else the mean of the frame's
     detected joints. A frame in which a track has no detected joint before any was seen is
     refused with a message.
+
+    A model with look-ahead (``backbone.lookahead`` = L > 0) estimates each frame from the L
+    frames after it too, so its output lags L frames behind (``delay``): ``push`` of frame n
+    returns the pose of frame n - L (None for the first L pushes), and :meth:`flush` at the
+    end of a sequence returns the last L poses (the last frame repeated as the future, as
+    the batch API does).
     """
 
     def __init__(self, model, image_size: Sequence[float], num_tracks: int = 1,
@@ -75,6 +81,7 @@ class LiftingStream:
         if int(num_tracks) < 1:
             raise ValueError(f'num_tracks must be >= 1, got {num_tracks}')
         self.model = model
+        self.delay = int(getattr(backbone, 'lookahead', 0))
         self.image_size = check_image_size(image_size, 'LiftingStream')
         self.num_tracks = int(num_tracks)
         self.flip = bool(model.test_cfg.get('flip_test', True) if flip_test is None
@@ -106,6 +113,7 @@ class LiftingStream:
             self._state = [t.cpu().numpy() for t in _flatten(
                 self.model.backbone.init_state(batch=self.rows))]
         self._last = None        # (P, J, 2) last known position of each joint
+        self._last_input = None  # (rows, 1, J, 3) the last encoded frame, for flush()
         self.frames = 0
 
     def _features_to_pose(self, x: torch.Tensor) -> torch.Tensor:
@@ -144,7 +152,8 @@ class LiftingStream:
 
         Returns:
             (J, 3), or (num_tracks, J, 3): root-relative 3D in normalised screen units, as
-            :func:`~dualpose.apis.inference_lifting` returns them.
+            :func:`~dualpose.apis.inference_lifting` returns them; of frame ``frames - 1 -
+            delay`` for a model with look-ahead (None while fewer frames were pushed).
         """
         kp = np.asarray(keypoints, dtype=np.float64)
         single = kp.ndim == 2
@@ -169,14 +178,34 @@ class LiftingStream:
         x = torch.from_numpy(inputs).to(self.device)[:, None]  # (P, 1, J, 3)
         if self.flip:
             x = torch.cat([x, flip_pose(x, self.flip_indices)])
+        self._last_input, self._single = x, single
+        self.frames += 1
+        out = self._lift(x)
+        if self.frames <= self.delay:
+            return None
+        return out[0] if single else out
+
+    def _lift(self, x: torch.Tensor) -> np.ndarray:
+        """One encoded frame (rows, 1, J, 3) through the model: (num_tracks, J, 3)."""
         pred = self._features_to_pose(x)
         if self.flip:
             p = self.num_tracks
             pred = (pred[:p] + flip_pose(pred[p:], self.flip_indices)) / 2
         pred = root_relative(pred, self.root)[:, 0]
-        self.frames += 1
-        out = self.codec.decode(pred.cpu().numpy())['pred']
-        return out[0] if single else out
+        return self.codec.decode(pred.cpu().numpy())['pred']
+
+    @torch.no_grad()
+    def flush(self) -> List[np.ndarray]:
+        """The poses a model with look-ahead still owes at the end of a sequence: the last
+        ``min(delay, frames)`` frames, in order, each (J, 3) or (num_tracks, J, 3), computed
+        with the last frame repeated as their future. Empty without look-ahead. Call
+        :meth:`reset` before pushing a new sequence."""
+        if self._last_input is None or not self.delay:
+            return []
+        owed = min(self.delay, self.frames)
+        outs = [self._lift(self._last_input) for _ in range(self.delay)][-owed:]
+        self._last_input = None
+        return [o[0] if self._single else o for o in outs]
 
 
 # ------------------------------------------------------------------------------ export

@@ -93,6 +93,55 @@ def test_stream_equals_the_models_forward_over_the_frames(causal_model, flip):
     np.testing.assert_allclose(stream.push(kpts[0]), live[0], atol=1e-6)
 
 
+@pytest.mark.parametrize('window, lookahead', [(3, 1), (5, 2), (8, 4), (None, 3)])
+def test_lookahead_stream_lags_and_equals_the_models_forward(window, lookahead):
+    torch.manual_seed(0)
+    model = init_model(CAUSAL, cfg_options={**TINY, 'model.backbone.window': window,
+                                            'model.backbone.lookahead': lookahead,
+                                            'model.backbone.layer_scale_init': 0.5})
+    t, size = 13, (1000, 1000)  # longer than every window
+    kpts = _walk(t, seed=4)
+    stream = LiftingStream(model, size)
+    assert stream.delay == lookahead
+    pushed = [stream.push(k) for k in kpts]
+    assert all(p is None for p in pushed[:lookahead])
+    live = np.stack(pushed[lookahead:] + stream.flush())
+    inputs = torch.from_numpy(ScreenLiftingCodec(root_index=0).encode(kpts, size)
+                              ['lifting_inputs'])[None]
+    flips = model.dataset_meta['flip_indices']
+    with torch.no_grad():
+        ref = model.predict_coords(inputs, flips, 0)[0].numpy()
+        # frame 3's estimate uses frames 3 + L ahead, and nothing later
+        cut = model.predict_coords(inputs[:, :4 + lookahead], flips, 0)[0].numpy()
+        bb = model.backbone
+        ahead = bb(inputs[:, :4 + lookahead])[:, 3 + lookahead]
+        aligned = bb.aligned(inputs)[:, 3]
+    assert live.shape == (t, 17, 3)
+    np.testing.assert_allclose(live, ref, atol=1e-5, rtol=1e-5)
+    np.testing.assert_allclose(cut[3], ref[3], atol=1e-5, rtol=1e-5)
+    np.testing.assert_allclose(aligned.numpy(), ahead.numpy(), atol=1e-5, rtol=1e-5)
+    changed = inputs.clone()
+    changed[:, 3 + lookahead] += 0.5  # the L-th frame ahead changes frame 3's pose
+    with torch.no_grad():
+        assert not np.allclose(model.predict_coords(changed, flips, 0)[0, 3].numpy(), ref[3])
+    # a sequence shorter than the look-ahead: flush returns every frame owed
+    stream.reset()
+    assert stream.push(kpts[0]) is None or lookahead == 0
+    short = stream.flush()
+    with torch.no_grad():
+        one = model.predict_coords(inputs[:, :1], flips, 0)[0].numpy()
+    assert len(short) == 1
+    np.testing.assert_allclose(short[0], one[0], atol=1e-5, rtol=1e-5)
+
+
+def test_lookahead_needs_a_causal_model():
+    with pytest.raises(ValueError, match='look-ahead of a causal model'):
+        DualStreamFormer(LINKS, 5, arch=dict(embed_dims=16, depth=1), lookahead=2)
+    with pytest.raises(ValueError, match='lookahead must be an integer'):
+        DualStreamFormer(LINKS, 5, arch=dict(embed_dims=16, depth=1), causal=True,
+                         lookahead=-1)
+
+
 def test_tracks_in_one_batch_equal_tracks_alone(causal_model):
     a, b = _walk(8, seed=1), _walk(8, seed=2)
     both = LiftingStream(causal_model, (1000, 1000), num_tracks=2)
@@ -188,6 +237,32 @@ def test_live_json_lines_in_and_out(causal_checkpoint, monkeypatch, capsys):
     for o, k in zip(out, kpts):
         np.testing.assert_allclose(o['keypoints_3d'], stream.push(k), atol=1e-4)
     assert 'per-frame latency over 5 frames' in captured.err
+
+
+def test_live_json_lines_of_a_lookahead_model_lag_and_end_complete(causal_checkpoint,
+                                                                     monkeypatch, capsys):
+    import io
+    import json
+    from tests.conftest import load_tool
+    demo = load_tool('demo/lift_keypoints.py')
+    config, ckpt, _ = causal_checkpoint
+    kpts = np.concatenate([_walk(6, seed=5), np.ones((6, 17, 1))], -1)
+    monkeypatch.setattr('sys.stdin', io.StringIO(''.join(
+        json.dumps(dict(keypoints=k.tolist(), frame_id=t)) + '\n' for t, k in enumerate(kpts))))
+    rc = demo.main(['-', '--config', config, '--checkpoint', ckpt, '--image-size', '1000',
+                    '1000', '--cfg-options', 'model.backbone.lookahead=2'])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    out = [json.loads(line) for line in captured.out.splitlines()]
+    # every frame answered once, in order; the last two after the input ended (no latency)
+    assert [o['frame'] for o in out] == [0, 1, 2, 3, 4, 5]
+    assert [o['frame_id'] for o in out] == [0, 1, 2, 3, 4, 5]
+    assert ['latency_ms' in o for o in out] == [True] * 4 + [False] * 2
+    model = init_model(config, ckpt, cfg_options={'model.backbone.lookahead': 2})
+    stream = LiftingStream(model, (1000, 1000))
+    expected = [p for p in (stream.push(k) for k in kpts) if p is not None] + stream.flush()
+    for o, e in zip(out, expected):
+        np.testing.assert_allclose(o['keypoints_3d'], e, atol=1e-4)
 
     monkeypatch.setattr('sys.stdin', io.StringIO('{"points": []}\n'))
     rc = demo.main(['-', '--config', config, '--checkpoint', ckpt, '--image-size', '1000',

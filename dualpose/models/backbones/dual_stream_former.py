@@ -85,6 +85,11 @@ class DualStreamFormer(BaseModule):
         window (int, optional): with ``causal``, each temporal layer looks back over the
             last ``window`` frames (itself included); the live caches keep that many frames.
             The causal configs set it to the training clip length.
+        lookahead (int): with ``causal``, L >= 0 frames of look-ahead: the estimate of frame
+            t is read at position t + L, so it sees the L frames after t (and the output
+            of a live stream lags L frames behind the input). The backbone's layers are
+            unchanged; :class:`~dualpose.models.PoseLifter` aligns its outputs with the
+            input frames (:meth:`aligned`).
     """
     # the keys a dict-valued argument may hold (checked by dualpose.utils.config_check)
     config_keys = {'arch': {'embed_dims': int, 'depth': int, 'num_heads': int,
@@ -115,6 +120,7 @@ class DualStreamFormer(BaseModule):
                  max_frames: int = 243,
                  causal: bool = False,
                  window: Optional[int] = None,
+                 lookahead: int = 0,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if isinstance(arch, str):
@@ -134,8 +140,15 @@ class DualStreamFormer(BaseModule):
         if causal and temporal_pos_embed:
             raise ValueError('a causal (live) model cannot use temporal_pos_embed: a frame\'s '
                              'position in a stream has no fixed window to index')
+        if isinstance(lookahead, bool) or not isinstance(lookahead, int) or lookahead < 0:
+            raise ValueError(f'lookahead must be an integer number of frames >= 0, got '
+                             f'{lookahead!r}')
+        if lookahead and not causal:
+            raise ValueError(f'lookahead={lookahead} is the look-ahead of a causal model; set '
+                             'causal=True too (a non-causal model sees the whole window)')
         self.causal = causal
         self.window = window
+        self.lookahead = lookahead
 
         # a partial stream dict (e.g. from --cfg-options ...transformer_stream.attn_impl=math)
         # keeps the default type
@@ -218,6 +231,16 @@ class DualStreamFormer(BaseModule):
                 layers.append(x)
         x = self.norm(x)
         return (x, layers) if return_layers else x
+
+    def aligned(self, x: torch.Tensor) -> torch.Tensor:
+        """Features (B, T, J, C) whose frame t is the estimate for input frame t, with the
+        look-back and ``lookahead`` of a live stream: the input is extended by ``lookahead``
+        copies of its last frame (as a stream's end is flushed) and read ``lookahead``
+        positions later. Equals :meth:`forward` without look-ahead."""
+        if not self.lookahead:
+            return self(x)
+        pad = x[:, -1:].expand(-1, self.lookahead, -1, -1)
+        return self(torch.cat([x, pad], 1))[:, self.lookahead:]
 
     def init_state(self, batch: Optional[int] = None) -> List[List[dict]]:
         """Caches for :meth:`step`: one dict per stream of each block. Empty ones that grow

@@ -54,6 +54,10 @@ class PoseLifter(BaseModel):
         self.test_cfg = {'flip_test': True, **(test_cfg or {})}
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Backbone features, frame t for input frame t (a causal backbone with look-ahead
+        aligns its delayed output: ``DualStreamFormer.aligned``)."""
+        if getattr(self.backbone, 'lookahead', 0):
+            return self.backbone.aligned(inputs)
         return self.backbone(inputs)
 
     def forward(self, inputs: torch.Tensor, data_samples: Optional[List] = None,
