@@ -260,8 +260,9 @@ def run(args, staged) -> dict:
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(
             f'checkpoint {args.checkpoint!r} does not exist. The shipped one is '
-            f'{DEFAULT_CHECKPOINT}; or train the tiny model with `bash tools/quickstart.sh` '
-            'and pass --checkpoint work_dirs/dualpose-tiny_synthetic-27f/epoch_8.pth')
+            f'{DEFAULT_CHECKPOINT}; or train the tiny model with `.venv/bin/python tools/train.py '
+            'configs/dualpose/synthetic/dualpose-tiny_synthetic-27f.py` and pass --checkpoint '
+            'work_dirs/dualpose-tiny_synthetic-27f/epoch_5.pth')
     model = init_model(args.config, args.checkpoint, device=args.device,
                        cfg_options=args.cfg_options)
     num_frames = len(seq)

@@ -239,7 +239,8 @@ SKIP = {
     '--checkpoint demo/checkpoints/dualpose-tiny-causal_synthetic-27f.pth':
         'needs a live detector on standard input; tests/test_apis/test_stream.py pipes JSON '
         'lines into it',
-    'bash tools/quickstart.sh': 'the whole quickstart: install, 55 min of training',
+    'bash tools/quickstart.sh': 'the whole quickstart: install, pre-training and fine-tuning, '
+                                'about 12 min',
     '.venv/bin/python -m pytest -q tests': 'this test suite itself',
     'bash tools/install.sh': 'CI runs it (.ci/run) before this suite',
     'pip install .': 'tests/test_tools/test_wheel_install.py builds and installs the wheel',
