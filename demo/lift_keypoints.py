@@ -447,7 +447,8 @@ def run(args, staged) -> dict:
             result.track_ids[lifted], result.image_size, args.fps,
             title=f'{osp.basename(args.input)}: every person in 3D',
             units_3d='mm, camera frame' if camera_space else 'pixels, root-relative',
-            notes=f'{cam.describe()}. ' + ' '.join(result.notes))
+            notes=f'{cam.describe()}. ' + ' '.join(result.notes),
+            joint_names=meta.get('joint_names'))
         with open(staged.path(out['html']), 'w', encoding='utf-8') as f:
             f.write(html)
         made['files'].append(out['html'])

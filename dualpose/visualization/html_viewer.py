@@ -22,16 +22,18 @@ def _rounded(a, digits):
 def viewer_html(points_3d: np.ndarray, keypoints_2d: np.ndarray, links, flip_pairs=(),
                 track_ids: Optional[Sequence[int]] = None, image_size=(1, 1),
                 fps: float = 30.0, title: str = '', units_3d: str = 'mm, camera frame',
-                notes: str = '') -> str:
+                notes: str = '', joint_names: Optional[Sequence[str]] = None) -> str:
     """The viewer page for P people.
 
     Args:
         points_3d: (P, T, J, 3): camera-space mm (x right, y down, z forward), or any 3D in
             the same axes (root-relative poses are drawn side by side then); NaN = absent.
         keypoints_2d: (P, T, J, 2) pixels; NaN = absent.
-        links, flip_pairs: the skeleton (left joints drawn blue, right red).
+        links, flip_pairs: the skeleton; flip pairs (right, left) as in the metainfo (left
+            bones drawn blue, right red, as in the other pictures).
         track_ids: (P,) labels; image_size: (w, h) of the 2D; fps: playback rate.
         units_3d, notes: written on the page.
+        joint_names: names with 'left' / 'right' in them give the sides (else flip_pairs).
 
     Returns:
         str: the HTML document.
@@ -41,8 +43,12 @@ def viewer_html(points_3d: np.ndarray, keypoints_2d: np.ndarray, links, flip_pai
     if pts.ndim != 4 or pts.shape[-1] != 3 or k2d.shape[:3] != pts.shape[:3]:
         raise ValueError(f'viewer_html: points_3d (P, T, J, 3) and keypoints_2d (P, T, J, 2) '
                          f'expected, got {pts.shape} and {k2d.shape}')
-    left = sorted({a for a, _ in flip_pairs})
-    right = sorted({b for _, b in flip_pairs})
+    if joint_names is not None:   # sides from the names ('left_...', 'right_...')
+        left = [j for j, n in enumerate(joint_names) if 'left' in str(n).lower()]
+        right = [j for j, n in enumerate(joint_names) if 'right' in str(n).lower()]
+    else:   # the first of each flip pair as the other pictures draw it
+        right = sorted({a for a, _ in flip_pairs})
+        left = sorted({b for _, b in flip_pairs})
     ids = list(range(len(pts))) if track_ids is None else [int(i) for i in track_ids]
     data = dict(p3=_rounded(pts, 1), p2=_rounded(k2d, 1), links=[list(map(int, l)) for l in links],
                 left=left, right=right, ids=ids, size=[float(v) for v in image_size],
