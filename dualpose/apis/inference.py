@@ -508,7 +508,8 @@ class PeopleLiftingResult:
         return (k - k[:, :, self.root_index:self.root_index + 1]).astype(np.float32)
 
 
-def inference_people(model, keypoints, image_size: Sequence[float], scores=None,
+def inference_people(model, keypoints, image_size: Optional[Sequence[float]] = None,
+                     scores=None,
                      track_ids=None, converter: Union[None, str, Dict] = None,
                      flip_test: bool = True, seq_len: Optional[int] = None,
                      stride: Optional[int] = None, batch_size: int = 32,

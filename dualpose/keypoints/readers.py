@@ -27,8 +27,8 @@ last centre. A frame without the person gets confidence 0 on every joint.
 Every person (:func:`read_people`): by the file's track ids when every detection has one,
 otherwise by the simple tracker of :mod:`.tracking` (OKS or box IoU, short gaps bridged). A
 ``.npz`` may hold ``keypoints`` (P, T, J, 2|3) for P people, with optional ``scores``
-(P, T, J), ``track_ids`` (P,) and ``image_size`` (2,); without scores, NaN coordinates mark
-where a person is absent.
+(P, T, J), ``track_ids`` (P,) and ``image_size`` (2,); without confidences (no scores and
+x, y only), NaN coordinates mark where a person is absent.
 """
 import contextlib
 import io
@@ -530,8 +530,8 @@ def _read_numpy(path: str, track_id):
 
 def _read_numpy_people(path: str) -> KeypointTracks:
     """(T, J, 2|3) one person or (P, T, J, 2|3) P people; ``scores``, ``track_ids`` (P,),
-    ``image_size``, ``joint_set``, ``frame_ids`` optional. Without scores, NaN coordinates
-    mark absent frames (confidence 0)."""
+    ``image_size``, ``joint_set``, ``frame_ids`` optional. Without any confidence (no scores,
+    x and y only), NaN coordinates mark absent joints and frames (confidence 0)."""
     try:
         loaded = np.load(path, allow_pickle=False)
     except Exception as err:
@@ -565,9 +565,10 @@ def _read_numpy_people(path: str) -> KeypointTracks:
     if frames == 0:
         _fail(path, 'holds 0 frames of keypoints')
     scores = next((arrays[k] for k in ('scores', 'keypoint_scores') if k in arrays), None)
-    if scores is None:
-        scores = kpts[..., 2] if kpts.shape[-1] == 3 else np.ones(kpts.shape[:3])
-        scores = np.where(np.isfinite(kpts[..., :2]).all(-1), scores, 0.0)
+    if scores is None and kpts.shape[-1] == 3:
+        scores = kpts[..., 2]
+    elif scores is None:   # x, y only: NaN marks a joint (or a person) not there
+        scores = np.where(np.isfinite(kpts).all(-1), 1.0, 0.0)
     scores = np.asarray(scores, dtype=np.float64)
     if scores.ndim == 2 and num == 1:
         scores = scores[None]
