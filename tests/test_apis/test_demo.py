@@ -53,7 +53,7 @@ def test_demo_writes_3d_result_picture_and_animation(demo, tiny, tmp_path, capsy
     out = tmp_path / 'out'
     rc, stdout, stderr = run(demo, [SAMPLE, '--config', config, '--checkpoint', ckpt,
                                     '--out-dir', str(out), '--fps', '50',
-                                    '--anim-max-frames', '10', '--frames', '0', '150'], capsys)
+                                    '--anim-max-frames', '10', '--frames', '0', '149'], capsys)
     assert rc == 0, stderr
     stem = 'synthetic_walking_coco17'
     expected = [f'{stem}.gif', f'{stem}_3d.json', f'{stem}_3d.npz', f'{stem}_frames.png',
