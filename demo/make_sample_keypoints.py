@@ -10,6 +10,12 @@ frames.
 
     .venv/bin/python demo/make_sample_keypoints.py                       # the shipped samples
     .venv/bin/python demo/make_sample_keypoints.py --frames 1000 --out /tmp/walk1000_coco17.json
+    .venv/bin/python demo/make_sample_keypoints.py --two-people   # the shipped two-person sample
+
+The two-person sample (``synthetic_two_people_coco17.json``): two SYNTHETIC actors filmed by
+the same camera (S9's 54138969, whose intrinsics are fx 1145.05, fy 1143.78, cx 512.54,
+cy 515.45 pixels), one walking, one moving the upper body 1.3 m to the side and further back;
+the second enters late and is missed for 5 frames; no track ids (the tracker assigns them).
 
 Writes a COCO keypoint annotation file (``images`` with width/height, ``annotations``,
 ``categories``) and, with ``--results``, also the bare detector result list
@@ -31,6 +37,7 @@ from dualpose.keypoints.converters import COCO17_JOINTS  # noqa: E402
 SAMPLES = osp.join(REPO_ROOT, 'demo', 'samples')
 DEFAULT_OUT = osp.join(SAMPLES, 'synthetic_walking_coco17.json')
 DEFAULT_RESULTS = osp.join(SAMPLES, 'synthetic_walking_coco17_results.json')
+TWO_PEOPLE = osp.join(SAMPLES, 'synthetic_two_people_coco17.json')
 
 # COCO-17 joint <- H36M-17 joint, for the joints both layouts have
 _COCO_FROM_H36M = {0: 9, 5: 11, 6: 14, 7: 12, 8: 15, 9: 13, 10: 16, 11: 4, 12: 1, 13: 5,
@@ -80,6 +87,62 @@ def make_sequence(frames: int, seed: int = 0, family: str = 'locomotion', kind: 
     kpts, scores = h36m_to_coco17(xy, conf)
     return dict(keypoints=kpts, scores=scores, image_size=(cam['w'], cam['h']), h36m=xy,
                 h36m_scores=conf)
+
+
+def make_two_people(frames: int = 200, seed: int = 0, camera: str = '54138969'):
+    """Two synthetic people in one camera view (see the module doc).
+
+    Returns:
+        dict: ``keypoints`` (2, T, 17, 2) COCO-17 pixels, ``scores`` (2, T, 17) (0 where a
+        person is absent), ``image_size``, ``camera`` (the camera dict) and ``camera_space``
+        (2, T, 17, 3) mm, the H36M-17 ground truth in the camera frame.
+    """
+    from dualpose.datasets.synthetic import detect, draw_body, generate_motion, h36m_rig
+    from dualpose.datasets.synthetic.cameras import project
+    cam = next(c for c in h36m_rig('S9') if c['name'] == camera)
+    kpts, scores, truth = [], [], []
+    for k, (family, kind, shift) in enumerate((('locomotion', 'walk', (0.0, 0.0)),
+                                               ('upper_body', None, (-900.0, 1000.0)))):
+        rng = np.random.default_rng([seed, 402, k])
+        motion = generate_motion(rng, family, frames, draw_body(rng), kind=kind,
+                                 transition_prob=0.0)
+        world = motion['joints'] + np.array([shift[0], shift[1], 0.0])
+        xyz, uv = project(world, cam)
+        xy, conf = detect(rng, uv, scale=1.0, occlusion_rate=0.0, swap_rate=0.0)
+        c17, s17 = h36m_to_coco17(xy, conf)
+        kpts.append(c17)
+        scores.append(s17)
+        truth.append(xyz)
+    scores[1][:frames // 4] = 0.0                       # enters late
+    scores[1][frames // 2:frames // 2 + 5] = 0.0        # missed for 5 frames
+    return dict(keypoints=np.stack(kpts), scores=np.stack(scores),
+                image_size=(cam['w'], cam['h']), camera=cam, camera_space=np.stack(truth))
+
+
+def build_two_people_file(frames: int = 200, seed: int = 0):
+    """A COCO annotation dict of :func:`make_two_people` (no track ids)."""
+    two = make_two_people(frames, seed)
+    w, h = two['image_size']
+    images, annotations = [], []
+    for f in range(frames):
+        images.append(dict(id=f + 1, file_name=f'frame_{f:06d}.jpg', width=int(w),
+                           height=int(h), frame_id=f))
+        for xy, conf in zip(two['keypoints'][:, f], two['scores'][:, f]):
+            if not (conf > 0).any():
+                continue
+            box = _bbox(xy, conf)
+            annotations.append(dict(id=len(annotations) + 1, image_id=f + 1, category_id=1,
+                                    keypoints=_flat(xy, conf), score=round(float(conf.mean()), 3),
+                                    num_keypoints=int((conf > 0).sum()), bbox=box,
+                                    area=round(box[2] * box[3], 2), iscrowd=0))
+    return dict(
+        info=dict(description='SYNTHETIC two people (dualpose demo sample, not real data), '
+                              'COCO-17 keypoints, camera 54138969 of S9: fx 1145.05 fy '
+                              '1143.78 cx 512.54 cy 515.45 px', made_by=
+                              'demo/make_sample_keypoints.py --two-people', seed=seed),
+        images=images, annotations=annotations,
+        categories=[dict(id=1, name='person', supercategory='person',
+                         keypoints=list(COCO17_JOINTS), skeleton=COCO_SKELETON)])
 
 
 def add_misses(seq: dict, seed: int = 0):
@@ -159,9 +222,18 @@ def main(argv=None) -> int:
     parser.add_argument('--results', default=None,
                         help='also write the bare detector result list here (the shipped '
                              f'sample: {osp.relpath(DEFAULT_RESULTS, REPO_ROOT)})')
+    parser.add_argument('--two-people', action='store_true',
+                        help=f'write the two-person sample instead ({osp.relpath(TWO_PEOPLE, REPO_ROOT)}'
+                             ', 200 frames unless --frames)')
     args = parser.parse_args(argv)
     if args.frames < 1:
         parser.error(f'--frames must be >= 1, got {args.frames}')
+    if args.two_people:
+        frames = 200 if args.frames == 300 else args.frames
+        out = TWO_PEOPLE if args.out == DEFAULT_OUT else args.out
+        write_json(out, build_two_people_file(frames, args.seed))
+        print(f'wrote {out} ({frames} frames, two people)')
+        return 0
     coco, results = build_files(args.frames, args.seed)
     write_json(args.out, coco)
     print(f'wrote {args.out} ({len(coco["images"])} frames)')

@@ -146,6 +146,12 @@ RUN = {
         lambda tmp, d: ['tools/dataset_converters/make_synthetic_h36m.py', '--seed', '1',
                         '--frames-per-video', '30', '--recordings', '1', '--test-recordings',
                         '1', '--families', 'locomotion', '--force', '--out', f'{tmp}/s.pkl'],
+    # inference.md: every person of the two-person sample, with the camera's intrinsics
+    '.venv/bin/python demo/lift_keypoints.py demo/samples/synthetic_two_people_coco17.json '
+    '--fps 50 --focal 1145.05 1143.78 --principal 512.54 515.45':
+        lambda tmp, d: ['demo/lift_keypoints.py', 'demo/samples/synthetic_two_people_coco17.json',
+                        '--fps', '50', '--focal', '1145.05', '1143.78', '--principal', '512.54',
+                        '515.45', '--out-dir', f'{tmp}/two', '--no-anim', '--no-progress'],
     # inference.md: live lifting of a file, on the shipped sample with the causal checkpoint
     '.venv/bin/python demo/lift_keypoints.py FILE --online --config '
     'configs/dualpose/synthetic/dualpose-tiny-causal_synthetic-27f.py --checkpoint '
@@ -214,6 +220,16 @@ HELP = {
     'configs/dualpose/h36m/dualpose-b_h36m-243f.py --checkpoint '
     'work_dirs/dualpose-b_h36m-243f/epoch_60.pth --image-size 1920 1080':
         'needs a model trained on real Human3.6M',
+    '.venv/bin/python tools/train.py configs/dualpose/synthetic/'
+    'dualpose-tiny-traj_synthetic-27f.py':
+        'about 20 min; tests/test_apis/test_camera_people.py trains the head shrunk',
+    '.venv/bin/python tools/test.py configs/dualpose/synthetic/'
+    'dualpose-tiny-traj_synthetic-27f.py demo/checkpoints/dualpose-tiny-traj_synthetic-27f.pth':
+        'the full synthetic test split with camera-space keys (a regenerated file); '
+        'tests/test_apis/test_camera_people.py scores the metric on tiny data',
+    '.venv/bin/python tools/analysis/smoothing_study.py --every 12':
+        'lifts 12 whole test videos of the full synthetic data; '
+        'tests/test_apis/test_camera_people.py tests the filter',
     '.venv/bin/python tools/train.py CONFIG --resume':
         'resume: tests/test_engine/test_crash_resume.py',
     '.venv/bin/python tools/train.py CONFIG --resume work_dirs/x/epoch_12.pth':
@@ -274,6 +290,7 @@ PYTHON = {
     'docs/benchmark.md:from dualpose.apis.complexity import count_macs': 'exec',
     'docs/getting_started.md:from dualpose.apis import init_model': 'exec',
     'docs/inference.md:from dualpose.apis import init_model, inference_lifting': 'exec',
+    'docs/inference.md:from dualpose.apis import inference_people, init_model': 'exec',
     'docs/adding_components.md:# my_project/my_modules.py': 'files',
     'docs/adding_components.md:model = dict(backbone=dict(gcn_stream=dict(_delete_=True, '
     "type='MyTemporalStream', k=5)))": 'config',

@@ -18,11 +18,17 @@ Formats (``fmt``), each detected automatically from the file when ``fmt='auto'``
   ``keypoints`` (T, J, 2|3) and optionally ``keypoint_scores`` (T, J), ``image_size`` (w, h),
   ``joint_set`` (e.g. ``'coco17'``), ``frame_ids`` (T,).
 
-Several people per frame: the one with ``track_id`` (MMPose ``track_id``, AlphaPose ``idx``,
-COCO ``track_id``) when given. Otherwise the highest-scoring person (instance score, else mean
-keypoint confidence) of the first frame with anyone in it is followed: in each later frame, the
-highest-scoring person whose centre is within half that person's last size of their last
-centre. A frame without the person gets confidence 0 on every joint.
+One person (:func:`read_keypoints`): the one with ``track_id`` (MMPose ``track_id``, AlphaPose
+``idx``, COCO ``track_id``) when given. Otherwise the highest-scoring person (instance score,
+else mean keypoint confidence) of the first frame with anyone in it is followed: in each later
+frame, the highest-scoring person whose centre is within half that person's last size of their
+last centre. A frame without the person gets confidence 0 on every joint.
+
+Every person (:func:`read_people`): by the file's track ids when every detection has one,
+otherwise by the simple tracker of :mod:`.tracking` (OKS or box IoU, short gaps bridged). A
+``.npz`` may hold ``keypoints`` (P, T, J, 2|3) for P people, with optional ``scores``
+(P, T, J), ``track_ids`` (P,) and ``image_size`` (2,); without confidences (no scores and
+x, y only), NaN coordinates mark where a person is absent.
 """
 import contextlib
 import io
@@ -39,8 +45,8 @@ from dualpose.registry import KEYPOINT_READERS
 from .checks import check_keypoints
 from .converters import COCO17_JOINTS, HALPE26_JOINTS, H36M_JOINTS, JOINT_SETS
 
-__all__ = ['KeypointSequence', 'KeypointReader', 'read_keypoints', 'FORMATS', 'available_formats',
-           'guess_joint_set']
+__all__ = ['KeypointSequence', 'KeypointTracks', 'KeypointReader', 'read_keypoints',
+           'read_people', 'FORMATS', 'available_formats', 'guess_joint_set']
 
 # the built-in readers' names; available_formats() adds readers registered by users
 FORMATS = ('coco', 'mmpose', 'alphapose', 'numpy')
@@ -74,6 +80,52 @@ class KeypointSequence:
         return len(self.keypoints)
 
 
+@dataclass
+class KeypointTracks:
+    """Every person's 2D keypoints over T frames.
+
+    Attributes:
+        keypoints: (P, T, J, 2) float32 pixels (0 where not detected or absent).
+        scores: (P, T, J) float32 confidences; 0 = not detected (all 0: the person is absent).
+        track_ids: (P,) int64, the file's track ids or the tracker's.
+        frame_ids: T ids, as in the file.
+        image_size, joint_set, source_format, path: as :class:`KeypointSequence`.
+        tracked_by: where the ids come from: ``'file'``, or the tracker and its settings.
+    """
+    keypoints: np.ndarray
+    scores: np.ndarray
+    track_ids: np.ndarray
+    frame_ids: List[Any]
+    image_size: Optional[Tuple[float, float]] = None
+    joint_set: Optional[str] = None
+    source_format: str = ''
+    path: str = ''
+    tracked_by: str = 'file'
+
+    def __len__(self) -> int:
+        return self.keypoints.shape[1]
+
+    @property
+    def num_people(self) -> int:
+        return len(self.track_ids)
+
+    @property
+    def present(self) -> np.ndarray:
+        """(P, T) bool: the person has a detected joint in the frame."""
+        return (self.scores > 0).any(-1)
+
+    def select(self, track_id: int) -> 'KeypointTracks':
+        """Only the person with ``track_id`` (a ValueError listing the ids otherwise)."""
+        hits = np.flatnonzero(self.track_ids == int(track_id))
+        if not len(hits):
+            _fail(self.path, f'track id {track_id} not found; track ids '
+                             f'({self.tracked_by}): {self.track_ids.tolist()[:20]}')
+        i = hits[:1]
+        return KeypointTracks(self.keypoints[i], self.scores[i], self.track_ids[i],
+                              self.frame_ids, self.image_size, self.joint_set,
+                              self.source_format, self.path, self.tracked_by)
+
+
 def guess_joint_set(num_joints: int, fmt: str) -> Optional[str]:
     """The joint set a file of ``fmt`` with ``num_joints`` joints most likely holds; None when
     ambiguous (17 joints in a numpy file could be COCO-17 or H36M-17)."""
@@ -86,6 +138,22 @@ def guess_joint_set(num_joints: int, fmt: str) -> Optional[str]:
 
 def _fail(path: str, what: str):
     raise ValueError(f'{path}: {what}')
+
+
+class _People:
+    """The ``track_id`` the JSON parsers get from ``parse_people``: every person, not one
+    (``tracking``: the tracker's settings)."""
+
+    def __init__(self, tracking=None):
+        self.tracking = tracking
+
+    def __eq__(self, other):
+        return isinstance(other, _People)
+
+    __hash__ = object.__hash__
+
+
+_PEOPLE = _People()
 
 
 def _natural_key(value) -> Tuple:
@@ -146,9 +214,7 @@ def _near(insts: List[_Instance], last: _Instance, num_joints: int) -> List[_Ins
             if np.linalg.norm(_centre_and_size(i, num_joints)[0] - centre) <= 0.5 * size]
 
 
-def _assemble(path: str, fmt: str, frames: List[Tuple[Any, List[_Instance]]],
-              track_id: Optional[int], image_size=None, joint_set=None) -> KeypointSequence:
-    """Per frame, pick one instance; stack into a KeypointSequence with checks."""
+def _joint_count(path: str, fmt: str, frames, joint_set):
     if not frames:
         _fail(path, f'holds no frames of keypoint results ({fmt} format)')
     counts = {len(inst.xy) for _, insts in frames for inst in insts}
@@ -159,6 +225,13 @@ def _assemble(path: str, fmt: str, frames: List[Tuple[Any, List[_Instance]]],
     num_joints = counts.pop()
     if num_joints in _WHOLE_BODY:
         num_joints, joint_set = _WHOLE_BODY[num_joints]
+    return num_joints, joint_set
+
+
+def _assemble(path: str, fmt: str, frames: List[Tuple[Any, List[_Instance]]],
+              track_id: Optional[int], image_size=None, joint_set=None) -> KeypointSequence:
+    """Per frame, pick one instance; stack into a KeypointSequence with checks."""
+    num_joints, joint_set = _joint_count(path, fmt, frames, joint_set)
     if track_id is not None:
         present = sorted({i.track for _, insts in frames for i in insts if i.track is not None})
         if track_id not in present:
@@ -184,6 +257,64 @@ def _assemble(path: str, fmt: str, frames: List[Tuple[Any, List[_Instance]]],
         last = best
     return _finish(path, fmt, xy, conf, ids, image_size,
                    joint_set or guess_joint_set(num_joints, fmt), people)
+
+
+def _assemble_people(path: str, fmt: str, frames: List[Tuple[Any, List[_Instance]]],
+                     image_size=None, joint_set=None, tracking: Optional[Dict] = None
+                     ) -> KeypointTracks:
+    """Every person: grouped by the file's track ids when every detection has one, else by
+    :func:`~.tracking.track_detections` (``tracking``: its keyword arguments)."""
+    from .tracking import track_detections
+    num_joints, joint_set = _joint_count(path, fmt, frames, joint_set)
+    kept = [[i for i in insts if (i.conf[:num_joints] > 0).any()] for _, insts in frames]
+    if not any(kept):
+        _fail(path, f'holds {len(frames)} frames but no person with a detected joint '
+                    f'(confidence > 0) in any of them: nobody to lift')
+    if all(i.track is not None for insts in kept for i in insts):
+        ids = [[i.track for i in insts] for insts in kept]
+        tracked_by = 'file'
+    else:
+        cfg = dict(tracking or {})
+        ids = track_detections([[(i.xy[:num_joints], i.conf[:num_joints]) for i in insts]
+                                for insts in kept], **cfg)
+        cfg = dict(dict(method='oks', threshold=0.3, max_gap=10), **cfg)
+        tracked_by = (f"tracker ({cfg['method']} >= {cfg['threshold']:g}, gaps of up to "
+                      f"{cfg['max_gap']} frames bridged)")
+    order = []
+    for row in ids:
+        order += [k for k in row if k not in order]
+    people = {k: p for p, k in enumerate(order)}
+    xy = np.zeros((len(order), len(frames), num_joints, 2))
+    conf = np.zeros((len(order), len(frames), num_joints))
+    best = np.full((len(order), len(frames)), -np.inf)
+    for t, (insts, row) in enumerate(zip(kept, ids)):
+        for inst, k in zip(insts, row):   # an id twice in one frame: the higher score wins
+            p, score = people[k], _instance_score(inst, num_joints)
+            if score > best[p, t]:
+                best[p, t] = score
+                xy[p, t], conf[p, t] = inst.xy[:num_joints], inst.conf[:num_joints]
+    return _finish_people(path, fmt, xy, conf, np.asarray(order, dtype=np.int64),
+                          [f for f, _ in frames], image_size,
+                          joint_set or guess_joint_set(num_joints, fmt), tracked_by)
+
+
+def _finish_people(path, fmt, xy, conf, track_ids, ids, image_size, joint_set,
+                   tracked_by) -> KeypointTracks:
+    """The shared check, person by person (messages name the track)."""
+    if len(track_ids) == 0 or not (conf > 0).any():
+        _fail(path, 'holds no person with a detected joint (confidence > 0): nobody to lift')
+    if len(set(track_ids.tolist())) != len(track_ids):
+        _fail(path, f'track_ids must be unique, got {track_ids.tolist()[:20]}')
+    out_xy, out_conf = np.zeros(xy.shape, np.float32), np.zeros(conf.shape, np.float32)
+    size = image_size
+    for p, k in enumerate(track_ids):
+        if not (conf[p] > 0).any():
+            continue
+        a, b, size = check_keypoints(xy[p], conf[p], image_size, where=f'{path}: track {k}',
+                                     frame_ids=ids)
+        out_xy[p], out_conf[p] = a, b
+    return KeypointTracks(out_xy, out_conf, track_ids, list(ids), size, joint_set, fmt, path,
+                          tracked_by)
 
 
 def _finish(path, fmt, xy, conf, ids, image_size, joint_set, people=()) -> KeypointSequence:
@@ -260,7 +391,10 @@ def _read_coco(path: str, data, track_id):
             insts.append(_flat_instance(path, where, ann['keypoints'], ann.get('score'),
                                         _track_id(ann.get('track_id')), visibility))
         frames.append((im.get('file_name', im['id']), insts))
-    return _assemble(path, 'coco', frames, track_id, sizes.pop() if sizes else None, joint_set)
+    size = sizes.pop() if sizes else None
+    if track_id == _PEOPLE:
+        return _assemble_people(path, 'coco', frames, size, joint_set, track_id.tracking)
+    return _assemble(path, 'coco', frames, track_id, size, joint_set)
 
 
 # ------------------------------------------------------------------------------- MMPose
@@ -308,6 +442,8 @@ def _read_mmpose(path: str, data, track_id):
     else:  # one image: a list of instances
         frames = [(0, [_mmpose_instance(path, f'instance {k}', inst)
                        for k, inst in enumerate(data)])]
+    if track_id == _PEOPLE:
+        return _assemble_people(path, 'mmpose', frames, None, joint_set, track_id.tracking)
     return _assemble(path, 'mmpose', frames, track_id, None, joint_set)
 
 
@@ -324,6 +460,8 @@ def _read_alphapose(path: str, data, track_id):
             _flat_instance(path, f'entry {i} (image {r["image_id"]!r})', r['keypoints'],
                            r.get('score'), _track_id(r.get('idx'))))
     frames = [(k, by_image[k]) for k in sorted(by_image, key=_natural_key)]
+    if track_id == _PEOPLE:
+        return _assemble_people(path, 'alphapose', frames, tracking=track_id.tracking)
     return _assemble(path, 'alphapose', frames, track_id)
 
 
@@ -390,6 +528,77 @@ def _read_numpy(path: str, track_id):
                    joint_set or guess_joint_set(kpts.shape[1], 'numpy'), [1] * len(kpts))
 
 
+def _read_numpy_people(path: str) -> KeypointTracks:
+    """(T, J, 2|3) one person or (P, T, J, 2|3) P people; ``scores``, ``track_ids`` (P,),
+    ``image_size``, ``joint_set``, ``frame_ids`` optional. Without any confidence (no scores,
+    x and y only), NaN coordinates mark absent joints and frames (confidence 0)."""
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except Exception as err:
+        _fail(path, f'could not read as .npy/.npz ({type(err).__name__}: {err})')
+    arrays = {}
+    if isinstance(loaded, np.lib.npyio.NpzFile):
+        with loaded as npz:
+            if 'keypoints' not in npz.files:
+                _fail(path, f'an .npz needs a "keypoints" array (T, J, 2|3) or (P, T, J, 2|3); '
+                            f'keys: {npz.files}')
+            for key in npz.files:
+                try:
+                    arrays[key] = npz[key]
+                except ValueError as err:
+                    _fail(path, f'array {key!r} could not be read ({err}); expected numbers, '
+                                'not pickled Python objects')
+    else:
+        arrays['keypoints'] = loaded
+    try:
+        kpts = np.asarray(arrays['keypoints'], dtype=np.float64)
+    except (TypeError, ValueError):
+        _fail(path, f'"keypoints" must be numbers, got dtype {arrays["keypoints"].dtype}')
+    if kpts.ndim == 3:
+        kpts = kpts[None]
+    if kpts.ndim != 4 or kpts.shape[-1] not in (2, 3):
+        _fail(path, f'keypoints must have shape (T, J, 2|3) for one person or (P, T, J, 2|3) '
+                    f'for P people (x, y[, confidence]); got {arrays["keypoints"].shape}')
+    num, frames = kpts.shape[:2]
+    if num == 0:
+        _fail(path, 'holds 0 people (keypoints of shape (0, T, J, ...)): nobody to lift')
+    if frames == 0:
+        _fail(path, 'holds 0 frames of keypoints')
+    scores = next((arrays[k] for k in ('scores', 'keypoint_scores') if k in arrays), None)
+    if scores is None and kpts.shape[-1] == 3:
+        scores = kpts[..., 2]
+    elif scores is None:   # x, y only: NaN marks a joint (or a person) not there
+        scores = np.where(np.isfinite(kpts).all(-1), 1.0, 0.0)
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim == 2 and num == 1:
+        scores = scores[None]
+    if scores.shape != kpts.shape[:3]:
+        _fail(path, f'scores must have shape {kpts.shape[:3]} (P, T, J), got {scores.shape}')
+    track_ids = np.arange(num, dtype=np.int64)
+    if 'track_ids' in arrays:
+        given = np.asarray(arrays['track_ids']).reshape(-1)
+        if given.shape != (num, ) or not np.issubdtype(given.dtype, np.number) or \
+                not np.all(np.isfinite(given)) or not np.all(given == np.round(given)):
+            _fail(path, f'"track_ids" must be {num} integers (one per person), got '
+                        f'{given.tolist()[:10]}')
+        track_ids = given.astype(np.int64)
+    image_size = None
+    if 'image_size' in arrays:
+        image_size = np.asarray(arrays['image_size']).reshape(-1).tolist()
+        if len(image_size) != 2:
+            _fail(path, f'"image_size" must be (w, h), got {image_size}')
+    joint_set = None
+    if 'joint_set' in arrays:
+        joint_set = str(arrays['joint_set'])
+        if joint_set not in JOINT_SETS:
+            _fail(path, f'"joint_set" {joint_set!r} is not one of {list(JOINT_SETS)}')
+    ids = arrays['frame_ids'].tolist() if 'frame_ids' in arrays else list(range(frames))
+    if len(ids) != frames:
+        _fail(path, f'{len(ids)} frame_ids for {frames} frames')
+    return _finish_people(path, 'numpy', kpts[..., :2], scores, track_ids, ids, image_size,
+                          joint_set or guess_joint_set(kpts.shape[2], 'numpy'), 'file')
+
+
 # ------------------------------------------------------------------------------- registry
 class KeypointReader(metaclass=ABCMeta):
     """A reader of one keypoint file format, registered in ``KEYPOINT_READERS`` under its
@@ -410,6 +619,16 @@ class KeypointReader(metaclass=ABCMeta):
     def parse(self, path: str, data, track_id: Optional[int]) -> KeypointSequence:
         """One person's sequence from the file ``path`` (``data``: its parsed JSON)."""
 
+    def parse_people(self, path: str, data, tracking: Optional[Dict] = None
+                     ) -> KeypointTracks:
+        """Every person in the file (``tracking``: the tracker's settings for files without
+        track ids). By default the one person :meth:`parse` reads, as track 0."""
+        seq = self.parse(path, data, None)
+        return KeypointTracks(seq.keypoints[None], seq.scores[None], np.zeros(1, np.int64),
+                              seq.frame_ids, seq.image_size, seq.joint_set,
+                              seq.source_format, seq.path, 'one person (the reader has no '
+                              'multi-person parse_people)')
+
 
 @KEYPOINT_READERS.register_module(name='coco')
 class CocoReader(KeypointReader):
@@ -428,6 +647,11 @@ class CocoReader(KeypointReader):
             _fail(path, f'is not COCO keypoints: got {_describe(data)}')
         return _read_coco(path, data, track_id)
 
+    def parse_people(self, path, data, tracking=None):
+        if not isinstance(data, (list, dict)):
+            _fail(path, f'is not COCO keypoints: got {_describe(data)}')
+        return _read_coco(path, data, _People(tracking))
+
 
 @KEYPOINT_READERS.register_module(name='mmpose')
 class MMPoseReader(KeypointReader):
@@ -444,6 +668,9 @@ class MMPoseReader(KeypointReader):
     def parse(self, path, data, track_id):
         return _read_mmpose(path, data, track_id)
 
+    def parse_people(self, path, data, tracking=None):
+        return _read_mmpose(path, data, _People(tracking))
+
 
 @KEYPOINT_READERS.register_module(name='alphapose')
 class AlphaPoseReader(KeypointReader):
@@ -458,6 +685,9 @@ class AlphaPoseReader(KeypointReader):
     def parse(self, path, data, track_id):
         return _read_alphapose(path, data, track_id)
 
+    def parse_people(self, path, data, tracking=None):
+        return _read_alphapose(path, data, _People(tracking))
+
 
 @KEYPOINT_READERS.register_module(name='numpy')
 class NumpyReader(KeypointReader):
@@ -467,6 +697,9 @@ class NumpyReader(KeypointReader):
 
     def parse(self, path, data, track_id):
         return _read_numpy(path, track_id)
+
+    def parse_people(self, path, data, tracking=None):
+        return _read_numpy_people(path)
 
 
 def _alphapose_like(data: list) -> bool:
@@ -512,6 +745,51 @@ def _detect_json_format(path: str, data) -> str:
                 '("frame_id", "instances")')
 
 
+def _open(path: str, fmt: str):
+    """(reader, parsed JSON or None) for ``path``; the checks shared by both entry points."""
+    formats = available_formats()
+    if fmt != 'auto' and fmt not in formats:
+        raise ValueError(f'unknown keypoint format {fmt!r}; choose "auto" or one of {formats}')
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'keypoint file {path!r} does not exist')
+    if osp.getsize(path) == 0:
+        _fail(path, 'the file is empty')
+    ext = osp.splitext(path)[1].lower()
+    if fmt == 'auto':
+        by_suffix = [n for n in formats if not _reader(n).json and ext in _reader(n).suffixes]
+        if by_suffix:
+            fmt = by_suffix[0]
+    reader = None if fmt == 'auto' else _reader(fmt)
+    if reader is not None and not reader.json:
+        return reader, None
+    try:
+        with open(path, 'r', encoding='utf-8') as f:
+            data = json.load(f)
+    except json.JSONDecodeError as err:
+        _fail(path, f'is not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})')
+    except UnicodeDecodeError:
+        _fail(path, 'is not a text (JSON) file; use .npy/.npz for arrays')
+    if reader is None:
+        reader = _reader(_detect_json_format(path, data))
+    return reader, data
+
+
+def read_people(path: str, fmt: str = 'auto', track_id: Optional[int] = None,
+                tracking: Optional[Dict] = None) -> KeypointTracks:
+    """Read every person's 2D keypoints from ``path`` (see :func:`read_keypoints` for the
+    formats).
+
+    Track ids come from the file when every detection has one (MMPose ``track_id``,
+    AlphaPose ``idx``, COCO ``track_id``, an npz's ``track_ids``); otherwise
+    :func:`~.tracking.track_detections` assigns them (``tracking``: its ``method``
+    (``'oks'`` or ``'iou'``), ``threshold``, ``max_gap``). ``track_id`` keeps that person
+    only. Raises a ValueError naming the file when nobody is in it.
+    """
+    reader, data = _open(path, fmt)
+    people = reader.parse_people(path, data, tracking)
+    return people if track_id is None else people.select(track_id)
+
+
 def read_keypoints(path: str, fmt: str = 'auto',
                    track_id: Optional[int] = None) -> KeypointSequence:
     """Read one person's 2D keypoint sequence from ``path``.
@@ -529,28 +807,5 @@ def read_keypoints(path: str, fmt: str = 'auto',
             NaN coordinates on detected joints... The message names the file and what was
             wrong.
     """
-    formats = available_formats()
-    if fmt != 'auto' and fmt not in formats:
-        raise ValueError(f'unknown keypoint format {fmt!r}; choose "auto" or one of {formats}')
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'keypoint file {path!r} does not exist')
-    if osp.getsize(path) == 0:
-        _fail(path, 'the file is empty')
-    ext = osp.splitext(path)[1].lower()
-    if fmt == 'auto':
-        by_suffix = [n for n in formats if not _reader(n).json and ext in _reader(n).suffixes]
-        if by_suffix:
-            fmt = by_suffix[0]
-    reader = None if fmt == 'auto' else _reader(fmt)
-    if reader is not None and not reader.json:
-        return reader.parse(path, None, track_id)
-    try:
-        with open(path, 'r', encoding='utf-8') as f:
-            data = json.load(f)
-    except json.JSONDecodeError as err:
-        _fail(path, f'is not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})')
-    except UnicodeDecodeError:
-        _fail(path, 'is not a text (JSON) file; use .npy/.npz for arrays')
-    if reader is None:
-        reader = _reader(_detect_json_format(path, data))
+    reader, data = _open(path, fmt)
     return reader.parse(path, data, track_id)

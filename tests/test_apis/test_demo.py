@@ -53,23 +53,31 @@ def test_demo_writes_3d_result_picture_and_animation(demo, tiny, tmp_path, capsy
     out = tmp_path / 'out'
     rc, stdout, stderr = run(demo, [SAMPLE, '--config', config, '--checkpoint', ckpt,
                                     '--out-dir', str(out), '--fps', '50',
-                                    '--anim-max-frames', '10', '--frames', '0', '150'], capsys)
+                                    '--anim-max-frames', '10', '--frames', '0', '149'], capsys)
     assert rc == 0, stderr
     stem = 'synthetic_walking_coco17'
-    expected = [f'{stem}.gif', f'{stem}_3d.json', f'{stem}_3d.npz', f'{stem}_frames.png']
+    expected = [f'{stem}.gif', f'{stem}_3d.json', f'{stem}_3d.npz', f'{stem}_frames.png',
+                f'{stem}_viewer.html']    # no BVH: this model has no trajectory head
     assert [f for f in listing(out) if not f.endswith('.mp4')] == expected
     assert 'lifted 300 frames' in stdout and 'lifting' in stderr      # a progress bar
+    assert 'camera-space output not available' in stdout
     with np.load(out / f'{stem}_3d.npz') as npz:
-        k3d = npz['keypoints_3d']
-        assert k3d.shape == (300, 17, 3) and np.isfinite(k3d).all()
-        assert np.abs(k3d[:, 0]).max() == 0                            # root-relative
-        np.testing.assert_allclose(npz['keypoints_3d_pixels'], k3d * 500, rtol=1e-5)
-        assert npz['filled'][150].all() and npz['scores'][150].max() == 0   # empty frame
-        assert npz['filled'][100:104, 13].all()               # the lost left wrist
-        assert 'normalised screen units' in str(npz['units'])
+        assert npz['track_ids'][0] == 0 and 'tracker' in str(npz['tracked_by'])
+        k3d = npz['keypoints_3d'][0]                                   # the walker
+        assert k3d.shape == (300, 17, 3)
+        assert np.isnan(k3d[150]).all() and np.isfinite(np.delete(k3d, 150, 0)).all()
+        assert np.nanmax(np.abs(k3d[:, 0])) == 0                        # root-relative
+        np.testing.assert_allclose(npz['keypoints_3d_pixels'][0], k3d * 500, rtol=1e-5)
+        assert npz['filled'][0, 150].all() and npz['scores'][0, 150].max() == 0  # empty frame
+        assert not npz['present'][0, 150] and npz['present'][0].sum() == 299
+        assert npz['filled'][0, 100:104, 13].all()            # the lost left wrist
+        assert 'normalised screen units' in json.loads(str(npz['units']))['keypoints_3d']
+        assert 'no trajectory head' in str(npz['camera_space'])
+        assert 'skipped' in npz['track_status'].tolist()      # a bystander's fragments
     record = json.loads((out / f'{stem}_3d.json').read_text())
     assert record['joint_set'] == 'coco17' and record['image_size'] == [1000.0, 1002.0]
-    np.testing.assert_allclose(record['keypoints_3d'], k3d, atol=1e-5)
+    np.testing.assert_allclose(np.array(record['keypoints_3d'][0], dtype=float), k3d,
+                               atol=1e-5)
     from PIL import Image
     with Image.open(out / f'{stem}.gif') as gif:
         assert gif.n_frames == 10                            # every 30th of 300 frames

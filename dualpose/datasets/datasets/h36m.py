@@ -9,12 +9,15 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from dualpose.registry import DATASETS
-from ..h36m_cameras import subject_number
+from ..h36m_cameras import H36M_INTRINSICS, subject_number
 from .base import (BaseClipDataset, check_confidences, check_coordinates, check_finite,
                    load_pickle)
 
 TRAIN_KEYS = ('joint_2d', 'confidence', 'joint3d_image', 'camera_name', 'source', 'action')
 TEST_KEYS = TRAIN_KEYS + ('2.5d_factor', 'joints_2.5d_image')
+# camera-space ground truth (mm) and pinhole intrinsics per frame, written by the synthetic
+# generator since the trajectory head (not in MotionBERT's file)
+CAMERA_KEYS = ('joint3d_camera', 'camera_intrinsics')
 
 
 @DATASETS.register_module()
@@ -39,15 +42,23 @@ class Human36mDataset(BaseClipDataset):
             ``camera_sizes`` {camera name: (w, h)}; a file with an optional per-frame
             ``camera_size`` (N, 2) key (the synthetic generator's random cameras) takes the
             image sizes from it instead.
+        with_camera (bool): require the camera-space ground truth ``joint3d_camera``
+            (N, J, 3) mm (camera frame: x right, y down, z forward) and the intrinsics
+            ``camera_intrinsics`` (N, 4) ``fx, fy, cx, cy`` pixels, which the trajectory head
+            trains and is scored on; without them the intrinsics of the real Human3.6M cameras
+            (``h36m_cameras.py``) are taken by ``camera_name``. Either way, when present they
+            travel with each clip (``target_camera``, ``camera_intrinsics``).
     """
 
     def __init__(self, ann_file: str, split: str = 'train', seq_len: int = 243,
                  stride: Optional[int] = None, use_gt_2d: bool = False,
-                 subjects: Optional[Sequence[str]] = None, **kwargs):
+                 subjects: Optional[Sequence[str]] = None, with_camera: bool = False,
+                 **kwargs):
         if split not in ('train', 'test'):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         self.split = split
         self.use_gt_2d = use_gt_2d
+        self.with_camera = bool(with_camera)
         self.subjects = None if subjects is None else [str(x) for x in subjects]
         super().__init__(ann_file=ann_file, seq_len=seq_len, stride=stride,
                          default_stride=max(seq_len // 3, 1) if split == 'train' else seq_len,
@@ -66,16 +77,19 @@ class Human36mDataset(BaseClipDataset):
             raise KeyError(f"{path!r}: split {self.split!r} lacks keys {missing}; "
                            f'expected {list(required)}')
         arrays = {k: np.asarray(split[k]) for k in required}
-        for key in ('2.5d_factor', 'joints_2.5d_image', 'camera_size'):  # optional keys
-            if key in split:
+        for key in ('2.5d_factor', 'joints_2.5d_image', 'camera_size') + CAMERA_KEYS:
+            if key in split:   # optional keys
                 arrays[key] = np.asarray(split[key])
         n, j = len(arrays['source']), self.metainfo['num_joints']
+        if self.with_camera:
+            self._camera_keys(path, split, arrays, n)
         if n == 0:
             raise ValueError(f"{path!r}: split {self.split!r} has no frames (key "
                              f"'{self.split}/source' is empty); no video to cut clips from")
         expected = {'joint_2d': (n, j, 2), 'confidence': (n, j), 'joint3d_image': (n, j, 3),
                     'joints_2.5d_image': (n, j, 3), '2.5d_factor': (n,),
-                    'camera_name': (n,), 'action': (n,), 'camera_size': (n, 2)}
+                    'camera_name': (n,), 'action': (n,), 'camera_size': (n, 2),
+                    'joint3d_camera': (n, j, 3), 'camera_intrinsics': (n, 4)}
         for key, shape in expected.items():
             if key in arrays and arrays[key].shape != shape:
                 raise ValueError(
@@ -83,7 +97,7 @@ class Human36mDataset(BaseClipDataset):
                     f'{shape} (N frames from "source", J={j} joints from the metainfo '
                     f"{self.metainfo.get('dataset_name')!r})")
         for key in ('joint_2d', 'confidence', 'joint3d_image', 'joints_2.5d_image',
-                    '2.5d_factor'):
+                    '2.5d_factor') + CAMERA_KEYS:
             if key in arrays:
                 arrays[key] = check_finite(path, f'{self.split}/{key}', arrays[key],
                                            arrays['source'])
@@ -106,10 +120,37 @@ class Human36mDataset(BaseClipDataset):
                               arrays['source'])
         arrays['confidence'] = check_confidences(path, f'{self.split}/confidence',
                                                  arrays['confidence'], arrays['source'])
+        if 'joint3d_camera' in arrays and (arrays['joint3d_camera'][..., 2] <= 0).any():
+            i = int(np.flatnonzero((arrays['joint3d_camera'][..., 2] <= 0).any(-1))[0])
+            raise ValueError(f"{path!r}: key '{self.split}/joint3d_camera' has a depth <= 0 "
+                             f"(frame {i} of video {arrays['source'][i]!r}); expected camera-"
+                             'space mm with z forward')
         if self.use_gt_2d:
             arrays['joint_2d'] = arrays['joint3d_image'][..., :2].copy()
             arrays['confidence'] = np.ones_like(arrays['confidence'])
         return arrays
+
+    def _camera_keys(self, path, split, arrays, n) -> None:
+        """``with_camera``: the camera-space ground truth must be in the file; intrinsics
+        from the file, else from the real Human3.6M cameras by name."""
+        if 'joint3d_camera' not in arrays:
+            raise KeyError(
+                f"{path!r}: split {self.split!r} lacks 'joint3d_camera' (N, J, 3), the "
+                'camera-space ground truth in mm that with_camera=True (the trajectory head) '
+                'needs; files of the synthetic generator have it since the trajectory head '
+                'was added: regenerate with python '
+                'tools/dataset_converters/make_synthetic_h36m.py --force')
+        if 'camera_intrinsics' not in arrays:
+            names = [str(c) for c in np.unique(arrays['camera_name'])]
+            unknown = [c for c in names if c not in H36M_INTRINSICS]
+            if unknown:
+                raise KeyError(f"{path!r}: split {self.split!r} lacks 'camera_intrinsics' "
+                               f'(N, 4) and cameras {unknown[:5]} are not Human3.6M cameras '
+                               'whose intrinsics are known')
+            table = {c: (*H36M_INTRINSICS[c]['focal'], *H36M_INTRINSICS[c]['center'])
+                     for c in names}
+            arrays['camera_intrinsics'] = np.asarray(
+                [table[str(c)] for c in arrays['camera_name']], dtype=np.float32)
 
     def select_videos(self, videos: List[np.ndarray]) -> List[np.ndarray]:
         if self.subjects is None:
@@ -155,4 +196,8 @@ class Human36mDataset(BaseClipDataset):
             info['factor_2_5d'] = a['2.5d_factor'][frames]
         if 'joints_2.5d_image' in a:
             info['target_mm'] = a['joints_2.5d_image'][frames]
+        if 'camera_intrinsics' in a:   # one camera per video: the clip's first frame's
+            info['camera_intrinsics'] = a['camera_intrinsics'][first].astype(np.float64)
+        if 'joint3d_camera' in a:
+            info['target_camera'] = a['joint3d_camera'][frames]
         return info

@@ -29,6 +29,10 @@ ACTION_NAMES = dict(locomotion='Locomotion', posture='Posture', upper_body='Uppe
 LENGTH_SPREAD = 1.6
 KEYS = ('joint_2d', 'confidence', 'joint3d_image', 'camera_name', 'source', 'action',
         '2.5d_factor', 'joints_2.5d_image')
+# written after KEYS (and after the optional camera_size), since the trajectory head was added:
+# the camera-space ground truth and each frame's pinhole intrinsics. The arrays of KEYS are
+# unchanged by them (same values, same md5 per array; only the pickle file as a whole differs).
+CAMERA_KEYS = ('joint3d_camera', 'camera_intrinsics')
 
 
 def object_column(items, total: int) -> np.ndarray:
@@ -80,7 +84,7 @@ def _make_split(subjects, families, allowed, recordings, frames_per_video, camer
                 n_aug, noise_range, height_range, transition_prob, seed, want_world,
                 progress=None):
     cols = {k: [] for k in ('joint_2d', 'confidence', 'joint3d_image', '2.5d_factor',
-                            'camera_size')}
+                            'camera_size') + CAMERA_KEYS}
     labels = {k: [] for k in ('camera_name', 'source', 'action')}
     worlds, cams_xyz, used_cameras, segments = [], [], {}, {}
     for subject in subjects:
@@ -110,6 +114,9 @@ def _make_split(subjects, families, allowed, recordings, frames_per_video, camer
                     cols['joint3d_image'].append(img)
                     cols['2.5d_factor'].append(factor)
                     cols['camera_size'].append(np.tile([cam['w'], cam['h']], (n, 1)))
+                    cols['joint3d_camera'].append(xyz)
+                    cols['camera_intrinsics'].append(
+                        np.tile(np.concatenate([cam['f'], cam['c']]), (n, 1)))
                     name = str(cam['name'])
                     used_cameras[name] = (cam['w'], cam['h'])
                     for k, value in (('camera_name', name), ('source', f'{key}_ca_{cam_idx:02d}'),
@@ -127,6 +134,8 @@ def _make_split(subjects, families, allowed, recordings, frames_per_video, camer
     ordered = {k: out[k] for k in KEYS}
     if cameras != 'h36m' or n_aug:
         ordered['camera_size'] = out['camera_size']   # image (w, h) per frame
+    for key in CAMERA_KEYS:   # (N, 17, 3) mm, camera frame; (N, 4) fx, fy, cx, cy pixels
+        ordered[key] = out[key]
     world = dict(segments=segments, camera_sizes=used_cameras)
     if want_world:
         world.update(joint3d_world=np.concatenate(worlds), joint3d_camera=np.concatenate(cams_xyz))

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 
-from dualpose.codecs import ScreenLiftingCodec, flip_pose
+from dualpose.codecs import ScreenLiftingCodec, flip_camera_intrinsics, flip_pose
 from dualpose.registry import KEYPOINT_CODECS, TRANSFORMS
 from dualpose.structures import PoseDataSample
 
@@ -48,9 +48,12 @@ class RandomFlipLifting(BaseTransform):
         if rng.random() >= self.prob:
             return results
         idx = results['flip_indices']
-        for key in ('lifting_inputs', 'lifting_target', 'target_mm'):
+        for key in ('lifting_inputs', 'lifting_target', 'target_mm', 'target_camera'):
             if key in results:
                 results[key] = flip_pose(results[key], idx)
+        if 'camera_intrinsics' in results:
+            results['camera_intrinsics'] = flip_camera_intrinsics(
+                results['camera_intrinsics'], results['image_size'][0])
         results['flipped'] = True
         return results
 
@@ -61,7 +64,8 @@ class PackLiftingInputs(BaseTransform):
 
     def __init__(self, meta_keys: Sequence[str] = (
             'sample_idx', 'video_id', 'action', 'camera_name', 'image_size', 'frame_indices',
-            'factor_2_5d', 'flip_indices', 'root_index', 'flipped', 'frame_valid')):
+            'factor_2_5d', 'flip_indices', 'root_index', 'flipped', 'frame_valid',
+            'camera_intrinsics')):
         self.meta_keys = tuple(meta_keys)
 
     def transform(self, results: Dict) -> Dict:
@@ -71,5 +75,8 @@ class PackLiftingInputs(BaseTransform):
             sample.gt_target = torch.from_numpy(np.ascontiguousarray(results['lifting_target']))
         if 'target_mm' in results:
             sample.gt_mm = torch.from_numpy(np.ascontiguousarray(results['target_mm']))
+        if 'target_camera' in results:   # (T, J, 3) mm, camera frame
+            sample.gt_camera = torch.from_numpy(
+                np.ascontiguousarray(results['target_camera'], dtype=np.float32))
         inputs = torch.from_numpy(np.ascontiguousarray(results['lifting_inputs']))
         return dict(inputs=inputs, data_samples=sample)

@@ -11,7 +11,8 @@ import torch
 from torch import Tensor
 
 __all__ = ['mpjpe', 'n_mpjpe', 'p_mpjpe', 'mpjve', 'accel_error', 'pck_3d', 'auc_3d',
-           'per_joint_distance', 'MPI_INF_3DHP_AUC_THRESHOLDS']
+           'per_joint_distance', 'weighted_mpjpe', 'relative_depth_error',
+           'MPI_INF_3DHP_AUC_THRESHOLDS']
 
 # MPI-INF-3DHP's evaluation script (mpii_compute_3d_pck.m): thresholds 0:5:150 mm
 MPI_INF_3DHP_AUC_THRESHOLDS = tuple(float(t) for t in range(0, 151, 5))
@@ -60,6 +61,37 @@ def mpjpe(pred: Tensor, target: Tensor) -> Tensor:
     """
     _check_pair(pred, target, 'mpjpe')
     return per_joint_distance(pred, target).mean(dim=-1)
+
+
+def weighted_mpjpe(pred: Tensor, target: Tensor, weights: Tensor) -> Tensor:
+    """MPJPE with a weight per joint, per frame (VideoPose3D's ``weighted_mpjpe``).
+
+    Args:
+        pred (Tensor): (..., J, 3) predicted joints.
+        target (Tensor): (..., J, 3) target joints.
+        weights (Tensor): (..., J) weight of each joint's distance (broadcast).
+
+    Returns:
+        Tensor: (...,) mean over J of ``weight * distance``. Differentiable. With
+        ``weights = 1 / depth`` (the trajectory loss) the error is relative to the distance
+        from the camera, so far people, whose error in mm grows with depth, do not dominate.
+    """
+    _check_pair(pred, target, 'weighted_mpjpe')
+    return (weights * per_joint_distance(pred, target)).mean(dim=-1)
+
+
+def relative_depth_error(pred: Tensor, target: Tensor) -> Tensor:
+    """Depth error relative to the depth, per frame: mean over J of ``|z_p - z_t| / z_t``.
+
+    Args:
+        pred (Tensor): (..., J, 3) camera-space joints (z: the depth, > 0).
+        target (Tensor): (..., J, 3) camera-space ground truth, same units.
+
+    Returns:
+        Tensor: (...,) a fraction (0.05 = 5 % of the distance).
+    """
+    _check_pair(pred, target, 'relative_depth_error')
+    return ((pred[..., 2] - target[..., 2]).abs() / target[..., 2]).mean(dim=-1)
 
 
 def n_mpjpe(pred: Tensor, target: Tensor) -> Tensor:

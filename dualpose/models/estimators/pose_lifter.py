@@ -1,5 +1,6 @@
-"""PoseLifter: backbone + regression head, trained on root-relative 3D targets."""
-from typing import Dict, List, Optional, Union
+"""PoseLifter: backbone + regression head, trained on root-relative 3D targets; optionally a
+trajectory head for the root's camera-space position."""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModel
@@ -36,6 +37,12 @@ class PoseLifter(BaseModel):
             ``embed_dims``.
         head (dict): e.g. ``LiftingRegressionHead``; ``in_channels`` defaults to the
             backbone's ``embed_dims`` (given, it must equal it).
+        traj_head (dict, optional): e.g. ``TrajectoryHead``: the root's camera-space position
+            per frame (``predict`` then also gives ``pred_root_camera`` (T, 3) mm).
+        frozen (Sequence[str]): parts not trained, of ``'backbone'``, ``'head'``: their
+            weights keep ``requires_grad=False``, they stay in eval mode, and a frozen
+            backbone runs without gradients (a trajectory head trained on a finished
+            lifter, whose poses then stay exactly as they were).
         test_cfg (dict): ``flip_test`` (True): average the prediction with that of the mirrored
             input, mirrored back (flip indices from the samples' metainfo).
         data_preprocessor (dict): default ``LiftingDataPreprocessor``.
@@ -44,14 +51,34 @@ class PoseLifter(BaseModel):
     # the keys test_cfg may hold (checked by dualpose.utils.config_check)
     config_keys = {'test_cfg': {'flip_test': bool}}
 
-    def __init__(self, backbone: Dict, head: Dict, test_cfg: Optional[Dict] = None,
+    def __init__(self, backbone: Dict, head: Dict, traj_head: Optional[Dict] = None,
+                 frozen: Sequence[str] = (), test_cfg: Optional[Dict] = None,
                  data_preprocessor: Optional[Dict] = None, init_cfg=None):
         if data_preprocessor is None:
             data_preprocessor = dict(type='LiftingDataPreprocessor')
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.head = MODELS.build(head_for_backbone(head, self.backbone))
+        self.traj_head = None if traj_head is None else MODELS.build(
+            head_for_backbone(traj_head, self.backbone))
+        frozen = (frozen, ) if isinstance(frozen, str) else tuple(frozen)
+        unknown = [f for f in frozen if f not in ('backbone', 'head')]
+        if unknown:
+            raise ValueError(f"PoseLifter: frozen={list(frozen)}: {unknown} unknown; choose "
+                             "from 'backbone', 'head'")
+        if 'head' in frozen and self.traj_head is None:
+            raise ValueError("PoseLifter: frozen=('head', ...) leaves nothing to train without "
+                             'a traj_head')
+        self.frozen = frozen
+        for name in frozen:
+            getattr(self, name).requires_grad_(False)
         self.test_cfg = {'flip_test': True, **(test_cfg or {})}
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        for name in self.frozen:   # frozen parts keep their eval behaviour (no drop path)
+            getattr(self, name).eval()
+        return self
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
         """Backbone features, frame t for input frame t (a causal backbone with look-ahead
@@ -71,7 +98,15 @@ class PoseLifter(BaseModel):
         raise ValueError(f"invalid mode {mode!r}; expected 'loss', 'predict' or 'tensor'")
 
     def loss(self, inputs: torch.Tensor, data_samples: List) -> Dict[str, torch.Tensor]:
-        return self.head.loss(self.extract_feat(inputs), data_samples)
+        if 'backbone' in self.frozen:
+            with torch.no_grad():
+                feats = self.extract_feat(inputs)
+        else:
+            feats = self.extract_feat(inputs)
+        out = {} if 'head' in self.frozen else self.head.loss(feats, data_samples)
+        if self.traj_head is not None:
+            out.update(self.traj_head.loss(feats, inputs, data_samples))
+        return out
 
     def predict_coords(self, inputs: torch.Tensor, flip_indices: Optional[List[int]] = None,
                        root_index: int = 0) -> torch.Tensor:
@@ -83,10 +118,34 @@ class PoseLifter(BaseModel):
             pred = (pred + flip_pose(pred_flip, flip_indices)) / 2
         return root_relative(pred, root_index)
 
+    def predict_with_trajectory(self, inputs: torch.Tensor,
+                                flip_indices: Optional[List[int]] = None, root_index: int = 0
+                                ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """(B, T, J, 3) inputs -> ``(pose (B, T, J, 3) root-relative, trajectory (B, T, 3)
+        (du, dv, d) or None without a trajectory head)``, both flip-averaged like
+        :meth:`predict_coords` (a mirrored ``du`` changes sign)."""
+        feats = self.extract_feat(inputs)
+        pred = self.head(feats)
+        traj = None if self.traj_head is None else self.traj_head(feats, inputs, root_index)
+        if self.test_cfg['flip_test'] and flip_indices is not None:
+            flipped = flip_pose(inputs, flip_indices)
+            feats_flip = self.extract_feat(flipped)
+            pred = (pred + flip_pose(self.head(feats_flip), flip_indices)) / 2
+            if traj is not None:
+                mirror = torch.tensor([-1.0, 1.0, 1.0], dtype=traj.dtype, device=traj.device)
+                traj = (traj + self.traj_head(feats_flip, flipped, root_index) * mirror) / 2
+        return root_relative(pred, root_index), traj
+
     @torch.no_grad()
     def predict(self, inputs: torch.Tensor, data_samples: List) -> List:
         meta = data_samples[0].metainfo
-        pred = self.predict_coords(inputs, meta.get('flip_indices'), meta.get('root_index', 0))
-        for ds, p in zip(data_samples, pred):
+        root = meta.get('root_index', 0)
+        pred, traj = self.predict_with_trajectory(inputs, meta.get('flip_indices'), root)
+        roots = None if traj is None else self.traj_head.decode(traj, inputs, data_samples,
+                                                                root)
+        for i, (ds, p) in enumerate(zip(data_samples, pred)):
             ds.pred = p
+            if roots is not None:   # (T, 3) mm, camera frame
+                ds.pred_trajectory = traj[i]
+                ds.pred_root_camera = roots[i]
         return data_samples

@@ -1,4 +1,5 @@
 from .crl_head import CRLHead
 from .regression_head import LiftingRegressionHead
+from .trajectory_head import TrajectoryHead
 
-__all__ = ['LiftingRegressionHead', 'CRLHead']
+__all__ = ['LiftingRegressionHead', 'CRLHead', 'TrajectoryHead']

@@ -1,4 +1,4 @@
-from .lifting_losses import MPJPELoss, NMPJPELoss, VelocityLoss
+from .lifting_losses import MPJPELoss, NMPJPELoss, TrajectoryLoss, VelocityLoss
 from .representation_loss import RepresentationLoss
 
-__all__ = ['MPJPELoss', 'NMPJPELoss', 'VelocityLoss', 'RepresentationLoss']
+__all__ = ['MPJPELoss', 'NMPJPELoss', 'VelocityLoss', 'TrajectoryLoss', 'RepresentationLoss']

@@ -8,10 +8,10 @@ from abc import ABCMeta, abstractmethod
 
 from torch import Tensor, nn
 
-from dualpose.evaluation.functional import mpjpe, mpjve, n_mpjpe
+from dualpose.evaluation.functional import mpjpe, mpjve, n_mpjpe, weighted_mpjpe
 from dualpose.registry import MODELS
 
-__all__ = ['MPJPELoss', 'NMPJPELoss', 'VelocityLoss']
+__all__ = ['MPJPELoss', 'NMPJPELoss', 'VelocityLoss', 'TrajectoryLoss']
 
 
 class _LiftingLoss(nn.Module, metaclass=ABCMeta):
@@ -81,3 +81,22 @@ class VelocityLoss(_LiftingLoss):
             raise ValueError(f'VelocityLoss: expected (..., T, J, 3) tensors, got shape '
                              f'{tuple(pred.shape)}')
         return mpjve(pred, target, dim=-3)
+
+
+@MODELS.register_module()
+class TrajectoryLoss(_LiftingLoss):
+    """The root's camera-space position error weighted by the inverse of its true depth
+    (VideoPose3D's trajectory loss): ``mean ||p - t|| / t_z``, a fraction of the distance to
+    the camera, so that far people, whose error in mm grows with depth, do not dominate.
+
+    ``pred`` and ``target``: (..., 3) root positions, mm, camera frame.
+    """
+
+    _name = 'loss_traj'
+
+    def _error(self, pred: Tensor, target: Tensor) -> Tensor:
+        if pred.shape[-1] != 3:
+            raise ValueError(f'TrajectoryLoss: expected (..., 3) camera-space positions, got '
+                             f'shape {tuple(pred.shape)}')
+        pred, target = pred[..., None, :], target[..., None, :]   # one joint: the root
+        return weighted_mpjpe(pred, target, 1.0 / target[..., 2].clamp_min(1.0))
