@@ -530,9 +530,9 @@ def _object_array(path):
 # name -> (how the input is made, extra demo arguments, expected fragments)
 DEMO_CASES = {
     'demo: one joint at 1e30': (lambda p: _walk_npz(p, _far), [], [
-        'walk.npz: 1 keypoints further than 4 image sizes', 'frame 5', 'joint 3']),
+        'walk.npz: track 0: 1 keypoints further than 4 image sizes', 'frame 5', 'joint 3']),
     'demo: 17 joints at one point': (lambda p: _walk_npz(p, _one_point), [], [
-        'walk.npz: 1 frames with a degenerate body (all detected joints at one point',
+        'walk.npz: track 0: 1 frames with a degenerate body (all detected joints at one point',
         'frame 10']),
     'demo: 0-1 coordinates given as pixels': (lambda p: _walk_npz(p, _normalised), [], [
         'normalised coordinates given as pixels']),

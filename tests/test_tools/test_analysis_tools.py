@@ -33,8 +33,8 @@ def test_count_macs_matches_hand_count(graph, t):
     linear = tokens * (depth * (44 * c * c + 4 * c) + 3 * c + c * hidden + hidden * 3)
     attention = depth * (2 * j * t * t * c + 2 * t * j * j * c)
     graph_macs = depth * t * j * j * c  # skeleton A_hat (J, J) @ V per frame
-    if graph == 'knn' and t > 1:
-        graph_macs += depth * j * t * t * c  # frame similarity per joint
+    if graph == 'knn':  # frame similarity per joint (a single frame is its own neighbour)
+        graph_macs += depth * j * t * t * c
     assert res['linear_macs'] == linear
     assert res['matmul_by_kind'] == dict(linear=linear, attention=attention, graph=graph_macs,
                                          other=0)
