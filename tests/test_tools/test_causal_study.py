@@ -1,4 +1,4 @@
-"""tools/analysis/causal_study.py: both arms trained and scored, the table and json, and the
+"""tools/analysis/causal_study.py: the three arms trained and scored, the table and json, and the
 resume (finished runs are skipped)."""
 import json
 import os.path as osp
@@ -7,7 +7,7 @@ from tests.conftest import load_tool
 from tests.test_tools.test_train_test import data_options
 
 
-def test_causal_study_runs_both_arms_then_skips_them(tmp_path, tiny_h36m_file, capsys):
+def test_causal_study_runs_every_arm_then_skips_them(tmp_path, tiny_h36m_file, capsys):
     study = load_tool('tools/analysis/causal_study.py')
     data_root = osp.dirname(tiny_h36m_file)
     out = tmp_path / 'causal.json'
@@ -18,14 +18,17 @@ def test_causal_study_runs_both_arms_then_skips_them(tmp_path, tiny_h36m_file, c
     result = study.main(argv)
     text = capsys.readouterr().out
     assert 'causal seed 0: MPJPE' in text and 'non-causal seed 0: MPJPE' in text
-    assert '| causal - non-causal |' in text
+    assert 'causal-L3 seed 0: MPJPE' in text
+    assert '| causal - non-causal |' in text and '| causal-L3 - non-causal |' in text
     saved = json.loads(out.read_text())
     assert saved == json.loads(json.dumps(result))
-    for arm in ('causal', 'non-causal'):
+    for arm in ('causal', 'causal-L3', 'non-causal'):
         (run, ) = saved['arms'][arm]['runs']
         assert run['seed'] == 0 and 0 < run['mpjpe'] < 2000
     record = json.loads((tmp_path / 'work' / 'runs' / 'causal_s0.json').read_text())
     log = (tmp_path / 'work' / 'train' / 'causal_s0' / 'console.log').read_text()
     assert 'dualpose-tiny-causal_synthetic-27f.py' in record['spec']['config'] and 'Epoch' in log
+    record = json.loads((tmp_path / 'work' / 'runs' / 'causal-L3_s0.json').read_text())
+    assert record['spec']['config'].endswith('dualpose-tiny-causal-lookahead3_synthetic-27f.py')
     study.main(argv)
     assert 'causal seed 0: done before, skipped' in capsys.readouterr().out
