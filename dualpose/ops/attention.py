@@ -4,15 +4,16 @@ computed, :func:`scaled_dot_product` (``attn_impl`` of the model's attention lay
 - ``'sdpa'`` (default): ``F.scaled_dot_product_attention`` (flash-style kernels on CPU and
   GPU; no (N, N) matrix kept for the backward);
 - ``'math'``: the explicit formula, :func:`attention_math` (the readable reference);
-- ``'fused'``: compiled kernels, :func:`fused_attention`: on CPU tensors the AVX2 kernel of
-  :mod:`dualpose.ops.cpu_attention` (float32, without autograd; with autograd the explicit
+- ``'fused'``: compiled kernels, :func:`fused_attention`: on CPU tensors the AVX-512 or AVX2
+  kernel of :mod:`dualpose.ops.cpu_attention` (float32, without autograd; with autograd the explicit
   math for short sequences), on CUDA tensors the optional CUDA kernel; ``'sdpa'`` (logged
   once, with the reason) wherever neither runs.
 
 All three agree (tests/test_models/test_layers, tests/test_ops).
 
-``attn_impl='fused'`` in detail. CUDA tensors go to the CUDA kernel described below; CPU tensors go to the AVX2 kernel of
-:mod:`dualpose.ops.cpu_attention` (float32, forward and backward). Both are built on first
+``attn_impl='fused'`` in detail. CUDA tensors go to the CUDA kernel described below; CPU tensors go to the AVX-512 or AVX2
+kernel of :mod:`dualpose.ops.cpu_attention` (float32, forward and backward; the widest the CPU
+has, chosen at run time). Both are built on first
 use; whatever neither takes runs ``F.scaled_dot_product_attention`` (on the CPU, a training
 step on a short sequence runs the explicit math instead).
 
@@ -36,8 +37,8 @@ import torch
 import torch.nn.functional as F
 from mmengine.logging import print_log
 
-from .cpu_attention import (autograd_recording, cpu_attention, cpu_build_error,
-                            cpu_unsupported_reason, load_cpu_kernel)
+from .cpu_attention import (ISA_NAMES, autograd_recording, cpu_attention, cpu_build_error,
+                            cpu_unsupported_reason, load_cpu_kernel, loaded_isa)
 
 MAX_HEAD_DIM = 64
 # where the CPU kernel cannot run and autograd records, the explicit math beats SDPA up to
@@ -198,14 +199,15 @@ def fused_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
 
 
 def _cpu_fused_attention(q, k, v, dropout_p):
-    """The CPU route of :func:`fused_attention`: the AVX2 kernel (forward, and backward when
+    """The CPU route of :func:`fused_attention`: the CPU kernel (forward, and backward when
     autograd records) where it can run. Elsewhere SDPA, except in float32 steps that
     autograd records on sequences of up to ``MATH_MAX_KEYS`` keys, where the explicit math
     is faster (for the 17 joints its forward + backward took a third of SDPA's)."""
     reason = cpu_unsupported_reason(q, k, v, dropout_p)
     if reason is None:
         _log_once("attention: attn_impl='fused' runs the CPU kernel dualpose_cpu_attention "
-                  '(AVX2, float32; forward, and backward when autograd records)')
+                  f'({ISA_NAMES[loaded_isa()]}, float32; forward, and backward when autograd '
+                  'records)')
         return cpu_attention(q, k, v)
     level = logging.WARNING if reason == cpu_build_error() else logging.INFO
     if autograd_recording((q, k, v)) and q.dtype == torch.float32 and k.shape[-2] <= MATH_MAX_KEYS:
@@ -247,8 +249,8 @@ def fused_attention_status(device: Optional[torch.device] = None) -> Tuple[bool,
     if device.type == 'cpu':
         if load_cpu_kernel() is None:
             return False, f'{cpu_build_error()}: PyTorch SDPA runs instead'
-        return True, ('the CPU kernel dualpose_cpu_attention runs (float32 without autograd; '
-                      'SDPA otherwise)')
+        return True, (f'the CPU kernel dualpose_cpu_attention runs ({ISA_NAMES[loaded_isa()]}, '
+                      'float32, forward and backward; SDPA for what it does not take)')
     if device.type != 'cuda':
         return False, f'device {device} has no kernel: PyTorch SDPA runs instead'
     if load_extension() is None:

@@ -1,4 +1,4 @@
-"""The CPU half of ``attn_impl='fused'``: an AVX2 attention kernel for float32.
+"""The CPU half of ``attn_impl='fused'``: an attention kernel for float32, AVX-512 or AVX2.
 
 PyTorch's CPU ``scaled_dot_product_attention`` runs this model's small heads (head dim 16,
 17 joints or a few hundred frames) at a fraction of the machine's speed: its flash kernel
@@ -7,6 +7,11 @@ these shapes (see its header comment). It is plain C++ behind a C ABI, compiled 
 system compiler (``$CXX``, else ``c++``) in about two seconds the first time it is needed,
 cached under ``$DUALPOSE_EXTENSIONS_DIR`` (default ``~/.cache/dualpose/extensions``) by a
 hash of the source and flags, and loaded with :mod:`ctypes`.
+
+The one source compiles for two instruction sets: ``avx512`` (16-lane vectors, AVX-512 F,
+BW, VL and DQ) and ``avx2`` (8 lanes, AVX2 + FMA). :func:`cpu_isa` picks, at run time, the
+widest the CPU has (torch's own detection, ``torch.backends.cpu.get_cpu_capability()``);
+``DUALPOSE_CPU_ISA=avx2`` forces the narrower build on an AVX-512 CPU (to compare them).
 
 Without autograd it runs the forward alone; when autograd records,
 :class:`CpuAttentionFunction` keeps each row's log-sum-exp and runs the kernel's backward
@@ -21,14 +26,25 @@ import os
 import os.path as osp
 import shutil
 import subprocess
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 
 from dualpose.utils.fileio import atomic_path
 
 _SOURCE = osp.join(osp.dirname(osp.abspath(__file__)), 'csrc', 'cpu_attention.cpp')
-CXX_FLAGS = ('-O3', '-mavx2', '-mfma', '-std=c++17', '-shared', '-fPIC', '-fopenmp')
+CXX_FLAGS = ('-O3', '-std=c++17', '-shared', '-fPIC', '-fopenmp')
+# the instruction sets the source compiles for, widest first, with their flags and the value
+# the library's dualpose_cpu_attention_isa() returns
+ISA_FLAGS = {
+    'avx512': ('-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512dq', '-mavx2', '-mfma'),
+    'avx2': ('-mavx2', '-mfma'),
+}
+_ISA_CODES = {'avx512': 512, 'avx2': 2}
+ISA_NAMES = {'avx512': 'AVX-512', 'avx2': 'AVX2'}
+# torch's CPU capability names -> the instruction sets that capability implies
+_CAPABILITY_ISAS = {'AVX512': ('avx512', 'avx2'), 'AVX2': ('avx2', )}
+ISA_ENV = 'DUALPOSE_CPU_ISA'
 HEAD_DIMS = (4, 8, 16, 32, 64)
 BACKWARD_HEAD_DIMS = (8, 16, 32, 64)
 NO_BACKWARD_REASON = ('autograd is recording and the CPU kernel has no backward for this head '
@@ -36,10 +52,36 @@ NO_BACKWARD_REASON = ('autograd is recording and the CPU kernel has no backward 
 
 
 class _CpuBuild:
-    """The one build attempt of a process."""
+    """The one build attempt of a process (of the instruction set :func:`cpu_isa` chose)."""
     tried = False
     lib = None
+    isa: Optional[str] = None
     error: Optional[str] = None
+
+
+def supported_isas() -> Tuple[str, ...]:
+    """The kernel's instruction sets this CPU runs, widest first (empty without AVX2)."""
+    return _CAPABILITY_ISAS.get(torch.backends.cpu.get_cpu_capability(), ())
+
+
+def cpu_isa() -> str:
+    """The instruction set the kernel is built for here: ``$DUALPOSE_CPU_ISA`` when set,
+    else the widest the CPU has. Raises RuntimeError for a CPU without AVX2, or an override
+    that is unknown or that the CPU lacks."""
+    have = supported_isas()
+    forced = os.environ.get(ISA_ENV)
+    if forced:
+        if forced not in ISA_FLAGS:
+            raise RuntimeError(f'{ISA_ENV}={forced!r} is not one of {tuple(ISA_FLAGS)}')
+        if forced not in have:
+            raise RuntimeError(f'{ISA_ENV}={forced} but the CPU has '
+                               f'{", ".join(have) or "neither AVX2 nor AVX-512"} '
+                               f'(capability {torch.backends.cpu.get_cpu_capability()})')
+        return forced
+    if not have:
+        raise RuntimeError('the CPU has no AVX2 '
+                           f'(capability {torch.backends.cpu.get_cpu_capability()})')
+    return have[0]
 
 
 def extensions_dir() -> str:
@@ -51,20 +93,25 @@ def _compiler() -> Optional[str]:
     return shutil.which(os.environ.get('CXX', 'c++'))
 
 
-def library_path(cxx: str) -> str:
-    """Where the build for this source, compiler and flags lives."""
+def _flags(isa: str) -> Tuple[str, ...]:
+    return CXX_FLAGS + ISA_FLAGS[isa]
+
+
+def library_path(cxx: str, isa: str = 'avx2') -> str:
+    """Where the build for this source, compiler and instruction set lives."""
     digest = hashlib.sha1()
     with open(_SOURCE, 'rb') as f:
         digest.update(f.read())
-    digest.update(' '.join((cxx,) + CXX_FLAGS).encode())
-    return osp.join(extensions_dir(), f'dualpose_cpu_attention_{digest.hexdigest()[:12]}.so')
+    digest.update(' '.join((cxx,) + _flags(isa)).encode())
+    return osp.join(extensions_dir(),
+                    f'dualpose_cpu_attention_{isa}_{digest.hexdigest()[:12]}.so')
 
 
-def _compile(cxx: str, target: str) -> None:
+def _compile(cxx: str, target: str, isa: str = 'avx2') -> None:
     """Compile into a temporary file beside ``target``, then rename: a crash mid-build never
     leaves a half-written library where the loader would find it."""
     with atomic_path(target, suffix='.so') as tmp:
-        proc = subprocess.run([cxx, *CXX_FLAGS, _SOURCE, '-o', tmp],
+        proc = subprocess.run([cxx, *_flags(isa), _SOURCE, '-o', tmp],
                               capture_output=True, text=True)
         if proc.returncode != 0:
             lines = (proc.stderr or proc.stdout).strip().splitlines()
@@ -72,8 +119,12 @@ def _compile(cxx: str, target: str) -> None:
                                f'{lines[0] if lines else "no output"}')
 
 
-def _load(path: str):
+def _load(path: str, isa: str):
     lib = ctypes.CDLL(path)  # CDLL releases the GIL during calls
+    lib.dualpose_cpu_attention_isa.restype = ctypes.c_int
+    if lib.dualpose_cpu_attention_isa() != _ISA_CODES[isa]:
+        raise RuntimeError(f'{path} is not the {isa} build '
+                           f'(it reports {lib.dualpose_cpu_attention_isa()})')
     i64, ptr = ctypes.c_int64, ctypes.c_void_p
     lib.dualpose_cpu_attention_f32.argtypes = [ptr] * 5 + [i64] * 5 + [
         ptr, ctypes.c_float, ctypes.c_int]
@@ -84,26 +135,39 @@ def _load(path: str):
     return lib
 
 
+def build_cpu_kernel(isa: str):
+    """The library for one instruction set, compiled unless its cached build exists, and
+    loaded. Raises RuntimeError (or OSError) saying why it cannot be."""
+    if isa not in supported_isas():
+        raise RuntimeError(f'the CPU cannot run the {isa} build (capability '
+                           f'{torch.backends.cpu.get_cpu_capability()})')
+    cxx = _compiler()
+    if cxx is None:
+        raise RuntimeError(f"no C++ compiler: {os.environ.get('CXX', 'c++')} "
+                           'is not on PATH (set CXX)')
+    path = library_path(cxx, isa)
+    if not osp.exists(path):
+        _compile(cxx, path, isa)
+    return _load(path, isa)
+
+
 def load_cpu_kernel():
-    """The loaded library, building it on the first call; None when the CPU lacks AVX2 or
-    the build fails (:func:`cpu_build_error` says why). Tried once per process."""
+    """The loaded library of :func:`cpu_isa`'s instruction set, building it on the first
+    call; None when the CPU lacks AVX2 or the build fails (:func:`cpu_build_error` says
+    why). Tried once per process."""
     if not _CpuBuild.tried:
         _CpuBuild.tried = True
         try:
-            if torch.backends.cpu.get_cpu_capability() not in ('AVX2', 'AVX512'):
-                raise RuntimeError('the CPU has no AVX2 '
-                                   f'(capability {torch.backends.cpu.get_cpu_capability()})')
-            cxx = _compiler()
-            if cxx is None:
-                raise RuntimeError(f"no C++ compiler: {os.environ.get('CXX', 'c++')} "
-                                   'is not on PATH (set CXX)')
-            path = library_path(cxx)
-            if not osp.exists(path):
-                _compile(cxx, path)
-            _CpuBuild.lib = _load(path)
+            _CpuBuild.isa = cpu_isa()
+            _CpuBuild.lib = build_cpu_kernel(_CpuBuild.isa)
         except (RuntimeError, OSError) as err:
             _CpuBuild.error = f'the CPU kernel is unavailable ({err})'
     return _CpuBuild.lib
+
+
+def loaded_isa() -> Optional[str]:
+    """The instruction set of the loaded kernel (None before a successful load)."""
+    return _CpuBuild.isa if _CpuBuild.lib is not None else None
 
 
 def cpu_build_error() -> Optional[str]:

@@ -1,7 +1,8 @@
-"""The AVX2 CPU attention kernel behind ``attn_impl='fused'`` on CPU tensors: agreement with
-the float64 reference on the model's shapes and the awkward ones, layouts, routing to SDPA,
-and the build's failure paths. The kernel tests skip where it cannot be built (no AVX2 or
-no C++ compiler); the fallback tests run everywhere."""
+"""The CPU attention kernel behind ``attn_impl='fused'`` on CPU tensors, in both of its builds
+(AVX-512 and AVX2): agreement with the float64 reference on the model's shapes and the
+awkward ones, layouts, routing to SDPA, the choice of build, and the build's failure paths.
+Each kernel test runs once per build the machine can run and skips the others (no AVX-512,
+no AVX2, no C++ compiler); the fallback tests run everywhere."""
 import os
 
 import pytest
@@ -14,18 +15,38 @@ from dualpose.models.layers import SpatialAttention, TemporalAttention
 from dualpose.ops.attention import attention_math
 
 
-@pytest.fixture
-def needs_kernel():
-    """Skip where the kernel cannot be built (no AVX2, no compiler). Built on first use, in
-    the test's extension folder (conftest), once per process."""
-    if ca.load_cpu_kernel() is None:
-        pytest.skip(f'CPU kernel unavailable: {ca.cpu_build_error()}')
+_BUILDS = {}
+
+
+@pytest.fixture(params=list(ca.ISA_FLAGS))
+def needs_kernel(request, monkeypatch):
+    """The kernel of one instruction set (each test runs once per build), as the process's
+    loaded kernel; skipped where the CPU cannot run that build or it cannot be built (no
+    compiler). Each build is compiled once per process, in the test's extension folder
+    (conftest)."""
+    isa = request.param
+    if isa not in ca.supported_isas():
+        pytest.skip(f'the CPU has no {ca.ISA_NAMES[isa]} '
+                    f'(capability {torch.backends.cpu.get_cpu_capability()})')
+    if isa not in _BUILDS:
+        try:
+            _BUILDS[isa] = ca.build_cpu_kernel(isa)
+        except (RuntimeError, OSError) as err:
+            _BUILDS[isa] = err
+    if isinstance(_BUILDS[isa], Exception):
+        pytest.skip(f'CPU kernel {isa} unavailable: {_BUILDS[isa]}')
+    monkeypatch.setattr(ca._CpuBuild, 'tried', True)
+    monkeypatch.setattr(ca._CpuBuild, 'lib', _BUILDS[isa])
+    monkeypatch.setattr(ca._CpuBuild, 'isa', isa)
+    monkeypatch.setattr(ca._CpuBuild, 'error', None)
+    return isa
 
 
 @pytest.fixture
 def fresh_cpu_build(monkeypatch):
     monkeypatch.setattr(ca._CpuBuild, 'tried', False)
     monkeypatch.setattr(ca._CpuBuild, 'lib', None)
+    monkeypatch.setattr(ca._CpuBuild, 'isa', None)
     monkeypatch.setattr(ca._CpuBuild, 'error', None)
 
 
@@ -36,7 +57,7 @@ def _reference(q, k, v):
 @pytest.mark.usefixtures('needs_kernel')
 @pytest.mark.parametrize('d', [4, 8, 16, 32, 64])
 @pytest.mark.parametrize('lq, lk', [(1, 1), (17, 17), (15, 15), (16, 16), (33, 33),
-                                    (5, 40), (40, 3)])
+                                    (5, 40), (40, 3), (9, 8), (24, 24), (31, 31), (32, 32)])
 def test_kernel_matches_float64_reference(d, lq, lk):
     torch.manual_seed(lq * 100 + lk + d)
     q = torch.randn(2, 3, lq, d)
@@ -107,7 +128,7 @@ def test_thread_count_does_not_change_the_result():
 
 @pytest.mark.usefixtures('needs_kernel')
 @pytest.mark.parametrize('cls', [SpatialAttention, TemporalAttention])
-def test_attention_modules_run_the_kernel_in_eval_and_in_training(cls, log_lines):
+def test_attention_modules_run_the_kernel_in_eval_and_in_training(cls, log_lines, needs_kernel):
     torch.manual_seed(0)
     fused = cls(64, num_heads=4, attn_impl='fused')
     ref = cls(64, num_heads=4, attn_impl='math')
@@ -125,12 +146,14 @@ def test_attention_modules_run_the_kernel_in_eval_and_in_training(cls, log_lines
     for (name, p), p_ref in zip(fused.named_parameters(), ref.parameters()):
         torch.testing.assert_close(p.grad, p_ref.grad, rtol=1e-4, atol=1e-5, msg=name)
     assert sum('runs the CPU kernel dualpose_cpu_attention' in m for m in log_lines) == 1
+    assert any(f'({ca.ISA_NAMES[needs_kernel]}, float32' in m for m in log_lines)
     assert not any('scaled_dot_product_attention' in m for m in log_lines)
 
 
 @pytest.mark.usefixtures('needs_kernel')
 @pytest.mark.parametrize('d', [8, 16, 32, 64])
-@pytest.mark.parametrize('lq, lk', [(1, 1), (17, 17), (5, 40), (40, 3), (70, 70)])
+@pytest.mark.parametrize('lq, lk', [(1, 1), (17, 17), (5, 40), (40, 3), (70, 70), (24, 24),
+                                    (9, 8)])
 def test_backward_matches_float64_reference(d, lq, lk):
     """The kernel's backward (p recomputed from the saved log-sum-exp) against autograd
     through the float64 math, for q, k and v."""
@@ -262,3 +285,34 @@ def test_where_the_kernel_cannot_train_short_sequences_take_the_math(monkeypatch
         torch.testing.assert_close(out, attention_math(q, k, v), rtol=1e-5, atol=1e-6)
     assert calls == [fa.MATH_MAX_KEYS + 1]
     assert any('runs the explicit math on the CPU' in m for m in log_lines)
+
+
+@pytest.mark.skipif(not ca.supported_isas(), reason='the CPU has no AVX2')
+def test_the_widest_build_the_cpu_has_is_chosen_and_can_be_forced(monkeypatch):
+    monkeypatch.delenv(ca.ISA_ENV, raising=False)
+    have = ca.supported_isas()
+    assert ca.cpu_isa() == have[0]
+    assert ('avx512' in have) == (torch.backends.cpu.get_cpu_capability() == 'AVX512')
+    monkeypatch.setenv(ca.ISA_ENV, 'avx2')
+    assert ca.cpu_isa() == 'avx2'
+    monkeypatch.setenv(ca.ISA_ENV, 'sse9')
+    with pytest.raises(RuntimeError, match="DUALPOSE_CPU_ISA='sse9' is not one of"):
+        ca.cpu_isa()
+
+
+def test_a_build_the_cpu_cannot_run_is_refused(monkeypatch, fresh_cpu_build):
+    """An AVX2-only CPU (as torch reports it) never loads the AVX-512 build, and forcing it
+    names what the CPU has; the kernel is then unavailable and SDPA runs."""
+    monkeypatch.setattr(torch.backends.cpu, 'get_cpu_capability', lambda: 'AVX2')
+    assert ca.supported_isas() == ('avx2', )
+    with pytest.raises(RuntimeError, match='cannot run the avx512 build'):
+        ca.build_cpu_kernel('avx512')
+    monkeypatch.setenv(ca.ISA_ENV, 'avx512')
+    assert ca.load_cpu_kernel() is None
+    assert 'DUALPOSE_CPU_ISA=avx512 but the CPU has avx2' in ca.cpu_build_error()
+
+
+@pytest.mark.usefixtures('needs_kernel')
+def test_the_loaded_build_reports_its_instruction_set(needs_kernel):
+    assert ca.loaded_isa() == needs_kernel
+    assert ca._CpuBuild.lib.dualpose_cpu_attention_isa() == ca._ISA_CODES[needs_kernel]

@@ -1,4 +1,7 @@
-// softmax(q k^T * scale) v on the CPU for float32, AVX2 + FMA: forward and backward.
+// softmax(q k^T * scale) v on the CPU for float32, forward and backward, compiled twice from
+// this one source: for AVX2 + FMA (8-lane vectors) and for AVX-512 (16-lane vectors, 32
+// registers, so larger row groups); dualpose/ops/cpu_attention.py picks the build the CPU
+// runs at run time.
 //
 // Built by dualpose/ops/cpu_attention.py with the system C++ compiler on first use and
 // loaded with ctypes: plain C ABI, no torch headers, so the build takes about two seconds.
@@ -9,13 +12,14 @@
 //
 // Per (batch, head) slice: k is transposed into a (D, Lk rounded up to 16) buffer; query
 // rows go in groups of R; for each group the scores of all keys are computed sixteen keys
-// at a time, the row max taken, exp2 of (score - max) evaluated with a polynomial on eight
-// lanes at once (the scale carries log2(e)), and p v accumulated in registers. The whole
-// score row is kept (Lk floats per query row), so any Lk works and no online rescaling is
-// needed. Slices are split across the threads of an OpenMP parallel region. Built with
-// -fopenmp, the library needs libgomp.so.1, and the loader hands it the copy torch has
-// already loaded, so the kernel runs on torch's own thread pool: a second pool would fight
-// torch's threads, which spin for a while after each of its ops (measured: 1.7x slower).
+// at a time (two 8-lane vectors or one 16-lane one), the row max taken, exp2 of
+// (score - max) evaluated with a polynomial on all lanes at once (the scale carries
+// log2(e)), and p v accumulated in registers. The whole score row is kept (Lk floats per
+// query row), so any Lk works and no online rescaling is needed. Slices are split across
+// the threads of an OpenMP parallel region. Built with -fopenmp, the library needs
+// libgomp.so.1, and the loader hands it the copy torch has already loaded, so the kernel
+// runs on torch's own thread pool: a second pool would fight torch's threads, which spin
+// for a while after each of its ops (measured: 1.7x slower).
 //
 // The forward can also write each row's log-sum-exp (in log2 units). The backward takes it
 // to recompute p row group by row group with the same score routine, never holding an
@@ -32,38 +36,116 @@
 
 namespace {
 
-// 2^x for x <= 0 (NaN stays NaN). x is clamped at -126, where 2^x ~ 1e-38 is negligible
-// next to the row's largest term, 1. n = round(x), f = x - n in [-0.5, 0.5]:
-// 2^f by its Taylor series to degree 6 (relative error ~1e-7), 2^n by the exponent bits.
-inline __m256 exp2_nonpositive(__m256 x) {
-  x = _mm256_max_ps(_mm256_set1_ps(-126.0f), x);  // second operand returned for NaN
-  const __m256 n = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m256 f = _mm256_sub_ps(x, n);
-  __m256 p = _mm256_set1_ps(1.5403530393381606e-4f);
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.3333558146428443e-3f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.6181291076284772e-3f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.5504108664821580e-2f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.4022650695910071e-1f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.9314718055994531e-1f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
-  const __m256i bits = _mm256_slli_epi32(
-      _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
-}
+// Polynomial of 2^f for f in [-0.5, 0.5], its Taylor series to degree 6 (relative error
+// ~1e-7), highest degree first.
+constexpr float kExp2Poly[7] = {1.5403530393381606e-4f, 1.3333558146428443e-3f,
+                                9.6181291076284772e-3f, 5.5504108664821580e-2f,
+                                2.4022650695910071e-1f, 6.9314718055994531e-1f, 1.0f};
 
-inline float hmax(__m256 v) {
-  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-  m = _mm_max_ss(m, _mm_movehdup_ps(m));
-  return _mm_cvtss_f32(m);
-}
+// One interface over the float vectors of each width, so that the kernel below is written
+// once. Mask: which lanes hold real keys; select(m, fallback, v) takes v where m is set.
+struct V4 {  // head dim 4 only: load, store, multiply-add
+  using T = __m128;
+  static constexpr int lanes = 4;
+  static T zero() { return _mm_setzero_ps(); }
+  static T set1(float x) { return _mm_set1_ps(x); }
+  static T load(const float* p) { return _mm_loadu_ps(p); }
+  static void store(float* p, T v) { _mm_storeu_ps(p, v); }
+  static T fmadd(T a, T b, T c) { return _mm_fmadd_ps(a, b, c); }
+  static T mul(T a, T b) { return _mm_mul_ps(a, b); }
+};
 
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
+struct V8 {
+  using T = __m256;
+  using Mask = __m256;
+  static constexpr int lanes = 8;
+  static T zero() { return _mm256_setzero_ps(); }
+  static T set1(float x) { return _mm256_set1_ps(x); }
+  static T load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
+  static T fmadd(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+  static T add(T a, T b) { return _mm256_add_ps(a, b); }
+  static T sub(T a, T b) { return _mm256_sub_ps(a, b); }
+  static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
+  static T max(T a, T b) { return _mm256_max_ps(a, b); }
+  static Mask first(int n) {  // lanes 0 .. n - 1
+    alignas(32) int32_t bits[8];
+    for (int i = 0; i < 8; ++i) bits[i] = i < n ? -1 : 0;
+    return _mm256_castsi256_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(bits)));
+  }
+  static T select(Mask m, T fallback, T v) { return _mm256_blendv_ps(fallback, v, m); }
+  static T keep(Mask m, T v) { return _mm256_and_ps(v, m); }
+  static float hmax(T v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+  }
+  static float hsum(T v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+  // 2^x for x <= 0 (NaN stays NaN). x is clamped at -126, where 2^x ~ 1e-38 is negligible
+  // next to the row's largest term, 1. n = round(x), f = x - n: 2^f by the polynomial,
+  // 2^n by the exponent bits.
+  static T exp2_nonpositive(T x) {
+    x = _mm256_max_ps(_mm256_set1_ps(-126.0f), x);  // second operand returned for NaN
+    const T n = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const T f = _mm256_sub_ps(x, n);
+    T p = _mm256_set1_ps(kExp2Poly[0]);
+    for (int i = 1; i < 7; ++i) p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kExp2Poly[i]));
+    const __m256i bits = _mm256_slli_epi32(
+        _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+  }
+};
+
+#if defined(__AVX512F__)
+struct V16 {
+  using T = __m512;
+  using Mask = __mmask16;
+  static constexpr int lanes = 16;
+  static T zero() { return _mm512_setzero_ps(); }
+  static T set1(float x) { return _mm512_set1_ps(x); }
+  static T load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, T v) { _mm512_storeu_ps(p, v); }
+  static T fmadd(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
+  static T add(T a, T b) { return _mm512_add_ps(a, b); }
+  static T sub(T a, T b) { return _mm512_sub_ps(a, b); }
+  static T mul(T a, T b) { return _mm512_mul_ps(a, b); }
+  static T max(T a, T b) { return _mm512_max_ps(a, b); }
+  static Mask first(int n) { return static_cast<Mask>((1u << n) - 1u); }
+  static T select(Mask m, T fallback, T v) { return _mm512_mask_blend_ps(m, fallback, v); }
+  static T keep(Mask m, T v) { return _mm512_maskz_mov_ps(m, v); }
+  static float hmax(T v) { return _mm512_reduce_max_ps(v); }
+  static float hsum(T v) { return _mm512_reduce_add_ps(v); }
+  // as V8's; 2^n applied by scalef, which needs no exponent arithmetic
+  static T exp2_nonpositive(T x) {
+    x = _mm512_max_ps(_mm512_set1_ps(-126.0f), x);  // second operand returned for NaN
+    const T n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const T f = _mm512_sub_ps(x, n);
+    T p = _mm512_set1_ps(kExp2Poly[0]);
+    for (int i = 1; i < 7; ++i) p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(kExp2Poly[i]));
+    return _mm512_scalef_ps(p, n);
+  }
+};
+using KeyVec = V16;  // the vectors that run along the keys
+constexpr int kIsa = 512;
+#else
+using KeyVec = V8;
+constexpr int kIsa = 2;
+#endif
+
+// Sixteen keys per block: the vectors of KeyVec that cover one.
+constexpr int kPerBlock = 16 / KeyVec::lanes;
+
+// The vectors that run along a row of D values: the widest whose lanes divide D.
+template <int D>
+using RowVec = std::conditional_t<
+    D % KeyVec::lanes == 0, KeyVec,
+    std::conditional_t<D % 8 == 0, V8, V4>>;
 
 // The rows of one (batch, head) slice of a tensor: row i starts at p + i * row.
 struct Rows {
@@ -94,14 +176,13 @@ struct GradSlice {
   OutRows gq, gk, gv;
 };
 
-// Lanes of the last 16-key block (of ldk = lk rounded up to 16) that hold real keys.
-inline void tail_masks(int64_t lk, int64_t ldk, __m256* tail) {
-  const int64_t valid = lk - (ldk - 16);  // 1..16
-  alignas(32) int32_t lanes[16];
-  for (int i = 0; i < 16; ++i) lanes[i] = i < valid ? -1 : 0;
-  for (int h = 0; h < 2; ++h)
-    tail[h] = _mm256_castsi256_ps(
-        _mm256_load_si256(reinterpret_cast<const __m256i*>(lanes + 8 * h)));
+// Lanes of the last 16-key block (of ldk = lk rounded up to 16) that hold real keys, one
+// mask per vector of the block.
+using KeyMask = KeyVec::Mask;
+inline void tail_masks(int64_t lk, int64_t ldk, KeyMask* tail) {
+  const int valid = static_cast<int>(lk - (ldk - 16));  // 1..16
+  for (int h = 0; h < kPerBlock; ++h)
+    tail[h] = KeyVec::first(std::max(0, std::min(KeyVec::lanes, valid - h * KeyVec::lanes)));
 }
 
 // t (D, ldk) = the first lk rows of m, transposed; columns lk .. ldk stay as they were (zero).
@@ -113,79 +194,67 @@ inline void transpose_into(const Rows& m, int64_t lk, int64_t ldk, float* t) {
   }
 }
 
-// out[r * ldk + j] = a[r] . column j of t (D, ldk), for all ldk columns, 16 at a time (two
-// vectors, so 2 R independent accumulators hide the FMA latency). With MaskTail, columns
+// out[r * ldk + j] = a[r] . column j of t (D, ldk), for all ldk columns, 16 at a time
+// (R * kPerBlock independent accumulators hide the FMA latency). With MaskTail, columns
 // past the real keys become -inf and row_max receives each row's maximum.
 template <int D, int R, bool MaskTail>
 inline void row_scores(const float (&a)[R][D], const float* t, int64_t ldk, float* out,
-                       const __m256* tail, float* row_max) {
+                       const KeyMask* tail, float* row_max) {
+  using V = KeyVec;
+  constexpr int H = kPerBlock;
   const int64_t blocks = ldk / 16;
-  const __m256 neg_inf = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
-  __m256 vmax[R];
+  const V::T neg_inf = V::set1(-std::numeric_limits<float>::infinity());
+  V::T vmax[R];
   for (int r = 0; r < R; ++r) vmax[r] = neg_inf;
   for (int64_t b = 0; b < blocks; ++b) {
-    __m256 lo[R], hi[R];
-    for (int r = 0; r < R; ++r) lo[r] = hi[r] = _mm256_setzero_ps();
+    V::T acc[R][H];
+    for (int r = 0; r < R; ++r)
+      for (int h = 0; h < H; ++h) acc[r][h] = V::zero();
     const float* tb = t + 16 * b;
     for (int c = 0; c < D; ++c) {
-      const __m256 t_lo = _mm256_loadu_ps(tb + c * ldk);
-      const __m256 t_hi = _mm256_loadu_ps(tb + c * ldk + 8);
+      V::T tc[H];
+      for (int h = 0; h < H; ++h) tc[h] = V::load(tb + c * ldk + h * V::lanes);
       for (int r = 0; r < R; ++r) {
-        const __m256 ac = _mm256_set1_ps(a[r][c]);
-        lo[r] = _mm256_fmadd_ps(ac, t_lo, lo[r]);
-        hi[r] = _mm256_fmadd_ps(ac, t_hi, hi[r]);
+        const V::T ac = V::set1(a[r][c]);
+        for (int h = 0; h < H; ++h) acc[r][h] = V::fmadd(ac, tc[h], acc[r][h]);
       }
     }
     if (MaskTail && b == blocks - 1)
-      for (int r = 0; r < R; ++r) {
-        lo[r] = _mm256_blendv_ps(neg_inf, lo[r], tail[0]);
-        hi[r] = _mm256_blendv_ps(neg_inf, hi[r], tail[1]);
+      for (int r = 0; r < R; ++r)
+        for (int h = 0; h < H; ++h) acc[r][h] = V::select(tail[h], neg_inf, acc[r][h]);
+    for (int r = 0; r < R; ++r)
+      for (int h = 0; h < H; ++h) {
+        V::store(out + r * ldk + 16 * b + h * V::lanes, acc[r][h]);
+        if (MaskTail) vmax[r] = V::max(acc[r][h], vmax[r]);
       }
-    for (int r = 0; r < R; ++r) {
-      _mm256_storeu_ps(out + r * ldk + 16 * b, lo[r]);
-      _mm256_storeu_ps(out + r * ldk + 16 * b + 8, hi[r]);
-      if (MaskTail) vmax[r] = _mm256_max_ps(lo[r], _mm256_max_ps(hi[r], vmax[r]));
-    }
   }
   if (MaskTail)
-    for (int r = 0; r < R; ++r) row_max[r] = hmax(vmax[r]);
+    for (int r = 0; r < R; ++r) row_max[r] = V::hmax(vmax[r]);
 }
 
 // out rows i0 .. i0 + R - 1 = mult[r] * sum_j w[r * ldw + j] x_j over the first lk rows of
-// x. 8-lane vectors for D a multiple of 8, 4-lane ones for D = 4.
+// x, in the widest vectors that divide D.
 template <int D, int R>
 inline void weighted_rows(const Rows& x, int64_t lk, const float* w, int64_t ldw,
                           const float* mult, const OutRows& out, int64_t i0) {
-  if constexpr (D % 8 == 0) {
-    constexpr int DV = D / 8;
-    __m256 acc[R][DV];
-    for (int r = 0; r < R; ++r)
-      for (int d = 0; d < DV; ++d) acc[r][d] = _mm256_setzero_ps();
-    for (int64_t j = 0; j < lk; ++j) {
-      const float* xj = x.at(j);
-      __m256 xv[DV];
-      for (int d = 0; d < DV; ++d) xv[d] = _mm256_loadu_ps(xj + 8 * d);
-      for (int r = 0; r < R; ++r) {
-        const __m256 wj = _mm256_broadcast_ss(w + r * ldw + j);
-        for (int d = 0; d < DV; ++d) acc[r][d] = _mm256_fmadd_ps(wj, xv[d], acc[r][d]);
-      }
-    }
+  using V = RowVec<D>;
+  constexpr int DV = D / V::lanes;
+  typename V::T acc[R][DV];
+  for (int r = 0; r < R; ++r)
+    for (int d = 0; d < DV; ++d) acc[r][d] = V::zero();
+  for (int64_t j = 0; j < lk; ++j) {
+    const float* xj = x.at(j);
+    typename V::T xv[DV];
+    for (int d = 0; d < DV; ++d) xv[d] = V::load(xj + V::lanes * d);
     for (int r = 0; r < R; ++r) {
-      const __m256 m = _mm256_set1_ps(mult[r]);
-      float* o = out.at(i0 + r);
-      for (int d = 0; d < DV; ++d) _mm256_storeu_ps(o + 8 * d, _mm256_mul_ps(acc[r][d], m));
+      const typename V::T wj = V::set1(w[r * ldw + j]);
+      for (int d = 0; d < DV; ++d) acc[r][d] = V::fmadd(wj, xv[d], acc[r][d]);
     }
-  } else {
-    static_assert(D == 4, "head dims: 4 or a multiple of 8");
-    __m128 acc[R];
-    for (int r = 0; r < R; ++r) acc[r] = _mm_setzero_ps();
-    for (int64_t j = 0; j < lk; ++j) {
-      const __m128 xj = _mm_loadu_ps(x.at(j));
-      for (int r = 0; r < R; ++r)
-        acc[r] = _mm_fmadd_ps(_mm_broadcast_ss(w + r * ldw + j), xj, acc[r]);
-    }
-    for (int r = 0; r < R; ++r)
-      _mm_storeu_ps(out.at(i0 + r), _mm_mul_ps(acc[r], _mm_set1_ps(mult[r])));
+  }
+  for (int r = 0; r < R; ++r) {
+    const typename V::T m = V::set1(mult[r]);
+    float* o = out.at(i0 + r);
+    for (int d = 0; d < DV; ++d) V::store(o + V::lanes * d, V::mul(acc[r][d], m));
   }
 }
 
@@ -194,19 +263,20 @@ template <int D, int R>
 inline void accumulate_outer(float* acc, int64_t lk, const float* w, int64_t ldw,
                              const float (&rows)[R][D]) {
   static_assert(D % 8 == 0, "the backward takes head dims that are multiples of 8");
-  constexpr int DV = D / 8;
-  __m256 rv[R][DV];
+  using V = RowVec<D>;
+  constexpr int DV = D / V::lanes;
+  typename V::T rv[R][DV];
   for (int r = 0; r < R; ++r)
-    for (int d = 0; d < DV; ++d) rv[r][d] = _mm256_loadu_ps(rows[r] + 8 * d);
+    for (int d = 0; d < DV; ++d) rv[r][d] = V::load(rows[r] + V::lanes * d);
   for (int64_t j = 0; j < lk; ++j) {
     float* aj = acc + j * D;
-    __m256 a[DV];
-    for (int d = 0; d < DV; ++d) a[d] = _mm256_loadu_ps(aj + 8 * d);
+    typename V::T a[DV];
+    for (int d = 0; d < DV; ++d) a[d] = V::load(aj + V::lanes * d);
     for (int r = 0; r < R; ++r) {
-      const __m256 wj = _mm256_broadcast_ss(w + r * ldw + j);
-      for (int d = 0; d < DV; ++d) a[d] = _mm256_fmadd_ps(wj, rv[r][d], a[d]);
+      const typename V::T wj = V::set1(w[r * ldw + j]);
+      for (int d = 0; d < DV; ++d) a[d] = V::fmadd(wj, rv[r][d], a[d]);
     }
-    for (int d = 0; d < DV; ++d) _mm256_storeu_ps(aj + 8 * d, a[d]);
+    for (int d = 0; d < DV; ++d) V::store(aj + V::lanes * d, a[d]);
   }
 }
 
@@ -215,8 +285,9 @@ inline void accumulate_outer(float* acc, int64_t lk, const float* w, int64_t ldw
 // ldk a multiple of 16; scores: R * ldk floats of scratch.
 template <int D, int R>
 void row_group(const Slice& s, int64_t i0, int64_t lk, int64_t ldk, const float* kt,
-               float* scores, float scale_log2e, const __m256* tail) {
-  const int64_t blocks = ldk / 16;
+               float* scores, float scale_log2e, const KeyMask* tail) {
+  using V = KeyVec;
+  const int64_t vectors = ldk / V::lanes;
   float qs[R][D];
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < D; ++c) qs[r][c] = s.q.at(i0 + r)[c] * scale_log2e;
@@ -225,36 +296,35 @@ void row_group(const Slice& s, int64_t i0, int64_t lk, int64_t ldk, const float*
   float row_max[R];
   row_scores<D, R, true>(qs, kt, ldk, scores, tail, row_max);
 
-  // p = 2^(score - max), row sums
+  // p = 2^(score - max), row sums; the last block's padding lanes are zeroed
   float inv_sum[R];
   for (int r = 0; r < R; ++r) {
-    const __m256 m = _mm256_set1_ps(row_max[r]);
+    const V::T m = V::set1(row_max[r]);
     float* sr = scores + r * ldk;
-    __m256 sum_lo = _mm256_setzero_ps(), sum_hi = _mm256_setzero_ps();
-    for (int64_t b = 0; b < blocks; ++b) {
-      __m256 p_lo = exp2_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(sr + 16 * b), m));
-      __m256 p_hi = exp2_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(sr + 16 * b + 8), m));
-      if (b == blocks - 1) {
-        p_lo = _mm256_and_ps(p_lo, tail[0]);
-        p_hi = _mm256_and_ps(p_hi, tail[1]);
-      }
-      _mm256_storeu_ps(sr + 16 * b, p_lo);
-      _mm256_storeu_ps(sr + 16 * b + 8, p_hi);
-      sum_lo = _mm256_add_ps(sum_lo, p_lo);
-      sum_hi = _mm256_add_ps(sum_hi, p_hi);
+    V::T sum[2] = {V::zero(), V::zero()};
+    for (int64_t i = 0; i < vectors; ++i) {
+      V::T p = V::exp2_nonpositive(V::sub(V::load(sr + V::lanes * i), m));
+      const int64_t in_tail = i - (vectors - kPerBlock);
+      if (in_tail >= 0) p = V::keep(tail[in_tail], p);
+      V::store(sr + V::lanes * i, p);
+      sum[i & 1] = V::add(sum[i & 1], p);
     }
-    const float sum = hsum(_mm256_add_ps(sum_lo, sum_hi));
-    inv_sum[r] = 1.0f / sum;
-    if (s.lse != nullptr) s.lse[i0 + r] = row_max[r] + std::log2(sum);
+    const float total = V::hsum(V::add(sum[0], sum[1]));
+    inv_sum[r] = 1.0f / total;
+    if (s.lse != nullptr) s.lse[i0 + r] = row_max[r] + std::log2(total);
   }
 
   weighted_rows<D, R>(s.v, lk, scores, ldk, inv_sum, s.out, i0);
 }
 
-// Rows per group: enough to reuse each loaded key block, few enough that the R * D / 8
-// output accumulators stay in the 16 vector registers.
+// Rows per group: enough to reuse each loaded key block, few enough that the output
+// accumulators (R * D / lanes) stay in the vector registers: 16 of 8 lanes with AVX2, 32
+// of 16 lanes with AVX-512.
 template <int D>
-constexpr int rows_per_group() { return D <= 16 ? 4 : (D <= 32 ? 2 : 1); }
+constexpr int rows_per_group() {
+  if (kIsa == 512) return D <= 32 ? 8 : 4;
+  return D <= 16 ? 4 : (D <= 32 ? 2 : 1);
+}
 
 template <int D>
 void run_slices(const std::vector<Slice>& slices, int64_t begin, int64_t end, int64_t lq,
@@ -263,7 +333,7 @@ void run_slices(const std::vector<Slice>& slices, int64_t begin, int64_t end, in
   const int64_t ldk = (lk + 15) / 16 * 16;
   std::vector<float> kt(static_cast<size_t>(D * ldk), 0.0f);
   std::vector<float> scores(static_cast<size_t>(R * ldk), 0.0f);
-  __m256 tail[2];
+  KeyMask tail[kPerBlock];
   tail_masks(lk, ldk, tail);
   for (int64_t n = begin; n < end; ++n) {
     const Slice& s = slices[n];
@@ -283,7 +353,6 @@ template <int D, int R>
 void grad_row_group(const GradSlice& s, int64_t i0, int64_t lk, int64_t ldk, const float* kt,
                     const float* vt, float* p, float* ds, float scale, float scale_log2e,
                     float* gk_acc, float* gv_acc) {
-  const int64_t blocks = ldk / 8;
   float qs[R][D], q_scaled[R][D], go[R][D], delta[R];
   for (int r = 0; r < R; ++r) {
     const float* qr = s.q.at(i0 + r);
@@ -300,16 +369,17 @@ void grad_row_group(const GradSlice& s, int64_t i0, int64_t lk, int64_t ldk, con
   row_scores<D, R, false>(qs, kt, ldk, p, nullptr, nullptr);  // scores, log2 units
   row_scores<D, R, false>(go, vt, ldk, ds, nullptr, nullptr);  // go . v_j
   // columns past lk hold values nobody reads: every loop below stops at lk
+  using V = KeyVec;
+  const int64_t vectors = ldk / V::lanes;
   for (int r = 0; r < R; ++r) {
-    const __m256 lse = _mm256_set1_ps(s.lse[i0 + r]);
-    const __m256 dr = _mm256_set1_ps(delta[r]);
+    const V::T lse = V::set1(s.lse[i0 + r]);
+    const V::T dr = V::set1(delta[r]);
     float* pr = p + r * ldk;
     float* dsr = ds + r * ldk;
-    for (int64_t b = 0; b < blocks; ++b) {
-      const __m256 pv = exp2_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(pr + 8 * b), lse));
-      _mm256_storeu_ps(pr + 8 * b, pv);
-      _mm256_storeu_ps(dsr + 8 * b,
-                       _mm256_mul_ps(pv, _mm256_sub_ps(_mm256_loadu_ps(dsr + 8 * b), dr)));
+    for (int64_t i = 0; i < vectors; ++i) {
+      const V::T pv = V::exp2_nonpositive(V::sub(V::load(pr + V::lanes * i), lse));
+      V::store(pr + V::lanes * i, pv);
+      V::store(dsr + V::lanes * i, V::mul(pv, V::sub(V::load(dsr + V::lanes * i), dr)));
     }
   }
   float mult[R];
@@ -373,6 +443,9 @@ void with_head_dim(int64_t head_dim, Fn fn) {
 }  // namespace
 
 extern "C" {
+
+// The vector width this build was compiled for: 2 (AVX2, 8 lanes) or 512 (AVX-512, 16).
+int dualpose_cpu_attention_isa() { return kIsa; }
 
 // Head dims the forward and the backward are compiled for; other sizes are for the caller
 // to route elsewhere.
