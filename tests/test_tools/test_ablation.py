@@ -227,8 +227,10 @@ def test_low_label_study_runs_the_converged_pretraining_study_and_reports(tmp_pa
     study = load_tool('tools/analysis/low_label_study.py')
     plan = study.ablation.build_plan('converged', list(study.ARMS))
     assert plan['crl']['pretrain']['config'] == ablation.PRETRAIN
-    assert 'train_cfg.max_epochs=60' in plan['scratch']['options']
+    assert 'train_cfg.max_epochs=40' in plan['scratch']['options']
+    assert 'train_dataloader.batch_size=8' in plan['scratch']['options']
     cfg = sr.config_with(plan['scratch']['config'], plan['scratch']['options'])
+    assert cfg.train_dataloader.batch_size == 8 and cfg.param_scheduler[0]['end'] == 40
     stop = [h for h in cfg.custom_hooks if h['type'] == 'EarlyStoppingHook']
     assert stop and stop[0]['monitor'] == 'lift/mpjpe' and stop[0]['rule'] == 'less'
     work, out = str(tmp_path / 'work'), str(tmp_path / 'results')

@@ -87,15 +87,15 @@ MODES = {
     ),
     # 'converged': the low-label study's budget (tools/analysis/low_label_study.py shares its
     #   runs): fine-tuning until the validation MPJPE stops improving (the S1 configs' early
-    #   stopping: no gain of 0.1 mm in 6 epochs, at most 60 epochs of 18 iterations), on the
+    #   stopping: no gain of 0.1 mm in 10 epochs, at most 40 epochs of 72 iterations), on the
     #   pre-training of the shipped config (one epoch of non-overlapping windows at batch 8:
     #   396 iterations, the loss flat by then); the supervised arms 12 epochs of all training
-    #   subjects (stride 9, 267 iterations each), the best validated epoch scored. About 15 min
+    #   subjects (stride 9, 267 iterations each), the best validated epoch scored. About 10 min
     #   per low-label arm and seed on 2 CPU cores.
     'converged': dict(
         supervised=dict(embed_dims=32, depth=4, epochs=12, stride=9, batch_size=32,
                         flip_test=True),
-        low_label=dict(embed_dims=32, depth=4, epochs=60, stride=27, batch_size=32,
+        low_label=dict(embed_dims=32, depth=4, epochs=40, stride=27, batch_size=8,
                        flip_test=True),
         pretrain=dict(epochs=1, stride=27, batch_size=8, tau_iters=200),
     ),
