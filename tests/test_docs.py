@@ -258,6 +258,8 @@ SKIP = {
     'bash tools/quickstart.sh': 'the whole quickstart: install, pre-training and fine-tuning, '
                                 'about 12 min',
     '.venv/bin/python -m pytest -q tests': 'this test suite itself',
+    '.venv/bin/python tools/analysis/causal_study.py --seeds 0 1 2 --out docs/results/causal.json':
+        'nine trainings, about 30 min; tests/test_tools/test_causal_study.py runs it tiny',
     'bash tools/install.sh': 'CI runs it (.ci/run) before this suite',
     'pip install .': 'tests/test_tools/test_wheel_install.py builds and installs the wheel',
     'pip install -e .': 'tools/install.sh installs editable (CI)',

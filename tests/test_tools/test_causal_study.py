@@ -3,6 +3,8 @@ resume (finished runs are skipped)."""
 import json
 import os.path as osp
 
+import pytest
+
 from tests.conftest import load_tool
 from tests.test_tools.test_train_test import data_options
 
@@ -19,7 +21,11 @@ def test_causal_study_runs_every_arm_then_skips_them(tmp_path, tiny_h36m_file, c
     text = capsys.readouterr().out
     assert 'causal seed 0: MPJPE' in text and 'non-causal seed 0: MPJPE' in text
     assert 'causal-L3 seed 0: MPJPE' in text
-    assert '| causal - non-causal |' in text and '| causal-L3 - non-causal |' in text
+    assert '| causal - non-causal (paired by seed) |' in text
+    assert '| causal-L3 - non-causal (paired by seed) |' in text
+    runs = {arm: result['arms'][arm]['runs'][0]['mpjpe'] for arm in result['arms']}
+    assert result['paired_mpjpe_difference']['causal']['mean'] == \
+        pytest.approx(runs['causal'] - runs['non-causal'])
     saved = json.loads(out.read_text())
     assert saved == json.loads(json.dumps(result))
     for arm in ('causal', 'causal-L3', 'non-causal'):

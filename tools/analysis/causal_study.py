@@ -63,19 +63,29 @@ def run_arm(work: str, arm: str, seed: int, options, log) -> dict:
     return record
 
 
-def table(summary: dict) -> str:
+def paired_differences(records: dict) -> dict:
+    """arm -> the per-seed differences of its MPJPE from the non-causal arm's (same seed, so
+    same initialisation and data order), summarised: the seed-to-seed spread of the arms
+    themselves cancels out of them."""
+    base = {r['seed']: r['metrics']['lift/mpjpe'] for r in records.get('non-causal', [])}
+    out = {}
+    for arm, rs in records.items():
+        if arm == 'non-causal':
+            continue
+        diffs = [r['metrics']['lift/mpjpe'] - base[r['seed']] for r in rs if r['seed'] in base]
+        if diffs:
+            out[arm] = sr.summarize(diffs)
+    return out
+
+
+def table(summary: dict, paired: dict) -> str:
     rows = []
     for arm, s in summary.items():
         rows.append([arm] + [sr.mean_std(s[k]) for k in sr.METRICS] + [s[sr.METRICS[0]]['n']])
-    base = summary.get('non-causal', {}).get('lift/mpjpe')
-    for arm in ARMS:
-        if arm == 'non-causal' or arm not in summary or not base or not base['n']:
-            continue
-        a = summary[arm]['lift/mpjpe']
-        if a['n']:
-            se = (a['std'] ** 2 / a['n'] + base['std'] ** 2 / base['n']) ** 0.5
-            rows.append([f'{arm} - non-causal', f'{a["mean"] - base["mean"]:+.2f} ± {se:.2f}',
-                         '', '', ''])
+    for arm, d in paired.items():
+        se = d['std'] / d['n'] ** 0.5 if d['n'] > 1 else float('nan')
+        rows.append([f'{arm} - non-causal (paired by seed)',
+                     f'{d["mean"]:+.2f} ± {d["std"]:.2f} (s.e. {se:.2f})', '', '', d['n']])
     return format_table(rows, ['arm'] + [f'{sr.metric_name(k)} (mm)' for k in sr.METRICS]
                         + ['seeds'], style='markdown')
 
@@ -99,13 +109,15 @@ def main(argv=None):
             records[arm].append(run_arm(work, arm, seed, options, lambda t: print(t, flush=True)))
     summary = {arm: {k: sr.summarize([r['metrics'][k] for r in rs]) for k in sr.METRICS}
                for arm, rs in records.items()}
-    text = table(summary)
+    paired = paired_differences(records)
+    text = table(summary, paired)
     with open(osp.join(work, 'results.md'), 'w') as f:
         f.write(text + '\n')
     result = dict(arms={arm: dict(runs=[dict(seed=r['seed'], **{k.split('/')[1]: r['metrics'][k]
                                                                 for k in sr.METRICS})
                                         for r in rs], summary=summary[arm])
                         for arm, rs in records.items()},
+                  paired_mpjpe_difference=paired,
                   budget=dict(name=args.budget, options=options, seeds=args.seeds))
     sr.write_json(osp.join(work, 'results.json'), result)
     if args.out:
