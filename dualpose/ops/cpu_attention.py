@@ -47,6 +47,10 @@ _CAPABILITY_ISAS = {'AVX512': ('avx512', 'avx2'), 'AVX2': ('avx2', )}
 ISA_ENV = 'DUALPOSE_CPU_ISA'
 HEAD_DIMS = (4, 8, 16, 32, 64)
 BACKWARD_HEAD_DIMS = (8, 16, 32, 64)
+# bfloat16 inputs (bf16 autocast) are computed in float32: converted on the way in and the
+# result on the way out, which took 3.2 ms against SDPA's 6.7 in bf16 on the B model's
+# temporal shape (0.8 against 4.0 on the spatial one), an AVX-512-BF16 CPU, 2 threads
+KERNEL_DTYPES = (torch.float32, torch.bfloat16)
 NO_BACKWARD_REASON = ('autograd is recording and the CPU kernel has no backward for this head '
                       f'dim (it has for {BACKWARD_HEAD_DIMS})')
 
@@ -181,8 +185,9 @@ def cpu_unsupported_reason(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     tensors = (q, k, v)
     if any(t.device.type != 'cpu' for t in tensors):
         return f'inputs are on {q.device.type}'
-    if any(t.dtype != torch.float32 for t in tensors):
-        return f'dtype {q.dtype}: the CPU kernel takes float32'
+    if any(t.dtype not in KERNEL_DTYPES for t in tensors) or len({t.dtype for t in tensors}) > 1:
+        return (f'dtype {q.dtype}: the CPU kernel takes float32 or bfloat16 '
+                f'(got {", ".join(str(t.dtype) for t in tensors)})')
     if q.dim() not in (3, 4) or k.dim() != q.dim() or v.dim() != q.dim():
         return f'rank {q.dim()}: the CPU kernel takes (B, N, D) or (B, H, N, D)'
     if k.shape != v.shape or q.shape[:-2] != k.shape[:-2] or q.shape[-1] != k.shape[-1]:
@@ -270,8 +275,12 @@ def cpu_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Te
     :func:`cpu_unsupported_reason` first. q: (B, [H,] Lq, D), k and v: (B, [H,] Lk, D).
     When autograd records, the backward is the kernel's too (:class:`CpuAttentionFunction`).
 
-    The result has q's shape and lives in (B, Lq, H, D) memory, so the model's
-    ``out.transpose(1, 2).reshape(B, Lq, H * D)`` is a view."""
+    The result has q's shape and dtype and lives in (B, Lq, H, D) memory, so the model's
+    ``out.transpose(1, 2).reshape(B, Lq, H * D)`` is a view. bfloat16 inputs are computed in
+    float32 (autograd sees the conversions)."""
+    dtype = q.dtype
+    if dtype != torch.float32:
+        q, k, v = q.float(), k.float(), v.float()
     squeeze = q.dim() == 3
     if squeeze:
         q, k, v = q.unsqueeze(1), k.unsqueeze(1), v.unsqueeze(1)
@@ -281,4 +290,5 @@ def cpu_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Te
         out = CpuAttentionFunction.apply(q, k, v)
     else:
         out, _ = _forward(q, k, v, with_lse=False)
-    return out.squeeze(1) if squeeze else out
+    out = out.squeeze(1) if squeeze else out
+    return out if dtype == torch.float32 else out.to(dtype)  # keeps the (B, Lq, H, D) memory

@@ -316,3 +316,22 @@ def test_a_build_the_cpu_cannot_run_is_refused(monkeypatch, fresh_cpu_build):
 def test_the_loaded_build_reports_its_instruction_set(needs_kernel):
     assert ca.loaded_isa() == needs_kernel
     assert ca._CpuBuild.lib.dualpose_cpu_attention_isa() == ca._ISA_CODES[needs_kernel]
+
+
+@pytest.mark.usefixtures('needs_kernel')
+def test_bfloat16_inputs_are_computed_in_float32():
+    """bf16 autocast hands the kernel bf16 tensors: they are computed in float32, the result
+    comes back in bf16 with the (B, N, H, D) memory, and gradients flow to the bf16 inputs."""
+    torch.manual_seed(0)
+    q, k, v = (t.bfloat16() for t in torch.randn(3, 2, 4, 30, 16).unbind(0))
+    assert ca.cpu_unsupported_reason(q, k, v) is None
+    out = ca.cpu_attention(q, k, v)
+    assert out.dtype == torch.bfloat16 and out.transpose(1, 2).is_contiguous()
+    ref = _reference(q.float(), k.float(), v.float())
+    torch.testing.assert_close(out.double(), ref, rtol=1e-2, atol=1e-2)  # bf16 rounding
+    assert torch.equal(out, ca.cpu_attention(q.float(), k.float(), v.float()).bfloat16())
+    qg = q.clone().requires_grad_()
+    ca.cpu_attention(qg, k, v).float().sum().backward()
+    assert qg.grad.dtype == torch.bfloat16 and torch.isfinite(qg.grad.float()).all()
+    mixed = (q, k.float(), v)
+    assert 'float32 or bfloat16' in ca.cpu_unsupported_reason(*mixed)
