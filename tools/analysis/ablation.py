@@ -87,7 +87,7 @@ MODES = {
     ),
     # 'converged': the low-label study's budget (tools/analysis/low_label_study.py shares its
     #   runs): fine-tuning until the validation MPJPE stops improving (the S1 configs' early
-    #   stopping: no gain of 0.1 mm in 10 epochs, at most 40 epochs of 72 iterations), on the
+    #   stopping: no gain of 0.1 mm in 10 epochs, at most 40 epochs of 82 iterations), on the
     #   pre-training of the shipped config (one epoch of non-overlapping windows at batch 8:
     #   396 iterations, the loss flat by then); the supervised arms 12 epochs of all training
     #   subjects (stride 9, 267 iterations each), the best validated epoch scored. About 10 min

@@ -138,7 +138,7 @@ def report(work: str, seeds, results_dir: str, wall: float = None) -> str:
     budget = dict(mode=MODE, **ablation.MODES[MODE]['low_label'],
                   pretrain=ablation.MODES[MODE]['pretrain'],
                   stopping='no validation gain of 0.1 mm in 10 epochs (EarlyStoppingHook; at '
-                  'most 40 epochs of 72 iterations at batch 8), best validated epoch tested',
+                  'most 40 epochs of 82 iterations at batch 8), best validated epoch tested',
                   labels='3D labels of S1 only; pre-training on the 2D of S1 S5 S6 S7 S8',
                   configs=dict(scratch=ablation.SCRATCH_S1, crl=ablation.FINETUNE_S1,
                                pretrain=ablation.PRETRAIN))

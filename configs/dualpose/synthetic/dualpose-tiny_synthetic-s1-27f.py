@@ -2,7 +2,7 @@
 # compare with dualpose-tiny-crl-finetune_synthetic-s1-27f (same schedule, same seed).
 # Validation (choosing the best epoch) uses S1's held-out recordings only, so no 3D label of
 # another subject is seen. Trained to convergence: up to 40 epochs of non-overlapping windows
-# (stride 27: 72 iterations of 8 clips each), the learning rate decayed to 5.5% of its start,
+# (stride 27: 82 iterations of 8 clips each), the learning rate decayed to 5.5% of its start,
 # stopped when the validation MPJPE has not improved by 0.1 mm for 10 epochs; the best
 # validated epoch is the one to test. Batch 8 by measurement: with 18 iterations of 32 clips
 # per epoch every run sat on a plateau near 124 mm for 10 to 35 epochs before it learnt depth,
