@@ -96,3 +96,30 @@ def test_pretrain_without_data_points_to_synthetic_config(tmp_path):
     assert 'docs/datasets.md' in res.stderr
     assert 'dualpose-tiny-crl-pretrain_synthetic-27f.py' in res.stderr
     assert not (tmp_path / 'w').exists()
+
+
+def test_target_statistics_of_a_pretrained_checkpoint(pretrained, tmp_path):
+    """tools/analysis/crl_targets.py on the checkpoint: shares are fractions, the student's
+    error and the per-position baseline are computed on the masked tokens; clips that are all
+    the same have targets that are all position (share 1, the baseline exact)."""
+    from tests.conftest import load_tool
+    tool = load_tool('tools/analysis/crl_targets.py')
+    _, data_root, work = pretrained
+    opts = [o for o in pretrain_options(data_root, 1) if 'logger' not in o]
+    stats = tool.main([PRETRAIN, str(work / 'epoch_1.pth'), '--clips', '12', '--json',
+                       str(tmp_path / 's.json'), '--cfg-options', *opts])
+    assert stats['clips'] == 12 and stats['masked_tokens'] > 0
+    assert 0.0 <= stats['position_share'] <= 1.0 and stats['variance'] > 0
+    assert stats['student_mse'] > 0 and stats['position_mse'] > 0
+    assert (tmp_path / 's.json').exists()
+    cfg = read_config(PRETRAIN)
+    cfg.merge_from_dict(dict(model=dict(backbone=dict(arch=dict(embed_dims=16, depth=2)),
+                                        target_generator=dict(top_k=1))))
+    model = MODELS.build(cfg.model)
+    same = torch.randn(1, 9, 17, 3).repeat(4, 1, 1, 1)
+    same[..., 2] = 1.0
+    s = tool.target_statistics(model, same)
+    assert s['position_share'] == pytest.approx(1.0, abs=1e-5)
+    assert s['position_mse'] == pytest.approx(0.0, abs=1e-8)
+    with pytest.raises(ValueError, match='at least 2 clips'):
+        tool.target_statistics(model, same[:1])
