@@ -43,6 +43,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from dualpose.apis.complexity import (build_model, count_macs,  # noqa: E402
                                       default_seq_len, input_shape)
 from dualpose.utils.config import read_config  # noqa: E402
+from dualpose.utils.cpu_features import cpu_has_native_bf16  # noqa: E402
 from dualpose.utils.cpu_malloc import keep_freed_memory_mapped  # noqa: E402
 from dualpose.utils.table import format_table  # noqa: E402
 from dualpose.utils.timer import summarize, time_call, time_calls  # noqa: E402
@@ -149,14 +150,6 @@ def measure_gemm_peak(device: torch.device, precision: str = 'fp32', size: int =
         if n >= size or secs > 0.125:
             return best
         n *= 2
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether oneDNN has bf16 matmul kernels on this CPU (AVX512-BF16 / AMX)."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
 
 
 def _load_cfg(args):
