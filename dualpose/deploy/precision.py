@@ -9,6 +9,7 @@
   (:func:`dualpose.deploy.onnx_export.quantize_onnx`).
 """
 import copy
+import warnings
 from typing import Optional
 
 import torch
@@ -96,9 +97,10 @@ def quantizable_linears(model: nn.Module) -> set:
 
 def quantized_copy(model: nn.Module) -> nn.Module:
     """A copy of ``model`` with its linear layers dynamically quantised to int8
-    (``torch.ao.quantization.quantize_dynamic``), layer scales folded first
-    (:func:`fold_layer_scales`). The original is untouched. CPU only."""
-    from torch.ao.quantization import quantize_dynamic
+    (``torch.ao.quantization.quantize_dynamic``; weights per output channel, activations per
+    call), layer scales folded first (:func:`fold_layer_scales`). The original is untouched.
+    CPU only."""
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
     backend = getattr(model, 'deploy_backend', None)
     try:
         if backend is not None:   # not copied along
@@ -111,7 +113,13 @@ def quantized_copy(model: nn.Module) -> nn.Module:
     names = quantizable_linears(clone)
     if 'fbgemm' in torch.backends.quantized.supported_engines:
         torch.backends.quantized.engine = 'fbgemm'
-    return quantize_dynamic(clone, qconfig_spec=names, dtype=torch.qint8)
+    # per output channel: folded layer scales give the rows of one weight very different
+    # ranges, which a single scale per tensor would crush
+    with warnings.catch_warnings():   # torch marks eager-mode quantisation deprecated
+        warnings.filterwarnings('ignore', category=DeprecationWarning)
+        warnings.filterwarnings('ignore', message='.*quantize_per_channel.*')
+        return quantize_dynamic(clone, dtype=torch.qint8,
+                                qconfig_spec={n: per_channel_dynamic_qconfig for n in names})
 
 
 class TorchPrecisionBackend:
