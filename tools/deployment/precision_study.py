@@ -103,7 +103,8 @@ def run_path(args, name: str, work_dir: str, options, onnx_file=None) -> dict:
             '--backend', backend, '--precision', precision]
     if backend == 'onnxruntime':
         argv += ['--onnx-file', onnx_file]
-    argv += ['--cfg-options', *options, *extra]
+    if options or extra:
+        argv += ['--cfg-options', *options, *extra]
     os.makedirs(run_dir, exist_ok=True)
     metrics, secs = study_runs.run_tool('test.py', argv, osp.join(run_dir, 'console.log'))
     from dualpose.deploy import resolve_precision
