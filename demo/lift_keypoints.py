@@ -129,8 +129,18 @@ def parse_args(argv=None):
                    help='lift frame by frame with a causal model (dualpose.apis.LiftingStream) '
                         'and report the per-frame latency p50 / p99')
     p.add_argument('--backend', choices=['torch', 'onnxruntime'], default='torch',
-                   help='--online and live input: run the per-frame pass in torch (default) or '
-                        'exported to ONNX Runtime (faster for one frame; needs onnxruntime)')
+                   help='run the model in torch (default) or exported to ONNX Runtime (needs '
+                        'onnxruntime): the whole lifter for a file (--onnx-file, else '
+                        'exported once into $DUALPOSE_ONNX_CACHE), the per-frame pass with '
+                        '--online and live input (docs/deployment.md)')
+    p.add_argument('--onnx-file', default=None,
+                   help='--backend onnxruntime: the lifter exported by '
+                        'tools/deployment/export_onnx.py from --config and --checkpoint '
+                        '(checked against both)')
+    p.add_argument('--precision', choices=['fp32', 'bf16', 'int8'], default='fp32',
+                   help='lifting a file: fp32 (default), bf16 autocast (torch, where the CPU '
+                        'has native bf16; else fp32, logged) or int8 (dynamically quantised '
+                        'linear layers; with --backend onnxruntime an --int8 export)')
     p.add_argument('--tracks', type=int, default=1,
                    help="live input ('-'): people per line, lifted as one batch (default 1)")
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
@@ -185,6 +195,18 @@ def latency_line(latencies_ms: np.ndarray) -> str:
             f'{p99:.2f} ms (first frame {latencies_ms[0]:.2f} ms)')
 
 
+def check_stream_options(args) -> None:
+    """--online and live input run the per-frame pass (LiftingStream), in fp32; the options
+    of the whole lifter's deployment do not apply there."""
+    if args.precision != 'fp32':
+        raise ValueError(f'--precision {args.precision} applies to lifting a file; the '
+                         'per-frame pass of --online and live input runs fp32')
+    if args.onnx_file is not None:
+        raise ValueError('--onnx-file is the whole lifter\'s export, for lifting a file; '
+                         '--online and live input export the per-frame pass themselves '
+                         '(--backend onnxruntime)')
+
+
 def run_live(args, stdin=None, stdout=None) -> int:
     """JSON lines of 2D keypoints in, JSON lines of 3D out, frame by frame."""
     from dualpose.apis import LiftingStream, init_model
@@ -192,6 +214,7 @@ def run_live(args, stdin=None, stdout=None) -> int:
     from dualpose.utils.timer import time_call
     stdin = sys.stdin if stdin is None else stdin
     stdout = sys.stdout if stdout is None else stdout
+    check_stream_options(args)
     if not args.image_size:
         raise ValueError("live input ('-') needs --image-size W H (pixels of the video)")
     model = init_model(args.config, args.checkpoint, device=args.device,
@@ -243,7 +266,7 @@ def main(argv=None) -> int:
     if args.input == '-':
         try:
             return run_live(args)
-        except (ValueError, KeyError, TypeError, OSError, RuntimeError) as err:
+        except (ValueError, KeyError, TypeError, OSError, RuntimeError, ImportError) as err:
             print(f'error: {err}', file=sys.stderr)
             return 1
     start = time.perf_counter()
@@ -258,7 +281,8 @@ def main(argv=None) -> int:
         staged.abort()
         if animation is not None:
             animation.abort()
-        if not isinstance(err, (ValueError, KeyError, TypeError, OSError, RuntimeError)):
+        if not isinstance(err, (ValueError, KeyError, TypeError, OSError, RuntimeError,
+                                ImportError)):
             raise
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f'error: {message}', file=sys.stderr)
@@ -364,8 +388,16 @@ def run(args, staged) -> dict:
         raise ValueError(f'{args.input}: the file does not state the image size; pass '
                          '--image-size W H (pixels of the video the keypoints come from)')
     camera = _camera_arg(args, image_size)
+    if args.online:
+        check_stream_options(args)
+    elif args.onnx_file is not None and args.backend != 'onnxruntime':
+        raise ValueError('--onnx-file is read by --backend onnxruntime')
+    # --online: the stream runs --backend itself (the per-frame pass); the model stays torch
     model = init_model(args.config, args.checkpoint, device=args.device,
-                       cfg_options=args.cfg_options)
+                       cfg_options=args.cfg_options,
+                       backend='torch' if args.online else args.backend,
+                       onnx_file=None if args.online else args.onnx_file,
+                       precision=args.precision)
 
     class _Seq:   # what resolve_joint_set reads
         path, keypoints, joint_set = args.input, probe.keypoints[0], probe.joint_set

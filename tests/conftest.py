@@ -29,6 +29,7 @@ def _isolated_caches(tmp_path, monkeypatch):
     monkeypatch.setenv('MPLCONFIGDIR', str(tmp_path / 'mpl'))
     monkeypatch.setenv('TORCHINDUCTOR_CACHE_DIR', str(tmp_path / 'inductor'))
     monkeypatch.setenv('DUALPOSE_EXTENSIONS_DIR', str(tmp_path / 'extensions'))
+    monkeypatch.setenv('DUALPOSE_ONNX_CACHE', str(tmp_path / 'onnx_cache'))
 
 
 def load_tool(rel_path: str):

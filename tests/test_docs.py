@@ -161,6 +161,12 @@ RUN = {
                         'configs/dualpose/synthetic/dualpose-tiny-causal_synthetic-27f.py',
                         '--checkpoint', 'demo/checkpoints/dualpose-tiny-causal_synthetic-27f.pth',
                         '--out-dir', f'{tmp}/online', '--no-anim', '--no-progress'],
+    # deployment.md: the export of the shipped model
+    '.venv/bin/python tools/deployment/export_onnx.py '
+    'configs/dualpose/synthetic/dualpose-tiny_synthetic-27f.py '
+    'demo/checkpoints/dualpose-tiny_synthetic-27f.pth --out work_dirs/onnx/dualpose-tiny.onnx':
+        lambda tmp, d: ['tools/deployment/export_onnx.py', TINY_CONFIG, DEMO_CKPT, '--out',
+                        f'{tmp}/onnx/dualpose-tiny.onnx'],
     '.venv/bin/python tools/misc/print_config.py CONFIG [--cfg-options ...]':
         lambda tmp, d: ['tools/misc/print_config.py', TINY_CONFIG],
     '.venv/bin/python tools/analysis/get_flops.py CONFIG --seq-len 81 --json flops.json':
@@ -236,6 +242,28 @@ HELP = {
         'resume: tests/test_engine/test_crash_resume.py',
     '.venv/bin/python tools/train.py CONFIG --deterministic [--seed 0]':
         'tests/test_tools/test_train_test.py trains deterministically',
+    '.venv/bin/python tools/deployment/export_onnx.py '
+    'configs/dualpose/synthetic/dualpose-tiny_synthetic-27f.py '
+    'demo/checkpoints/dualpose-tiny_synthetic-27f.pth --int8 '
+    '--out work_dirs/onnx/dualpose-tiny-int8.onnx':
+        'the same export runs above in fp32; tests/test_deploy/test_onnx_export.py runs --int8',
+    '.venv/bin/python demo/lift_keypoints.py demo/samples/synthetic_walking_coco17.json '
+    '--fps 50 --backend onnxruntime':
+        'an export of about 20 s more than the demo above; '
+        'tests/test_deploy/test_backends.py runs it against torch',
+    '.venv/bin/python tools/test.py configs/dualpose/synthetic/dualpose-tiny_synthetic-27f.py '
+    'demo/checkpoints/dualpose-tiny_synthetic-27f.pth --backend onnxruntime '
+    '--onnx-file work_dirs/onnx/dualpose-tiny.onnx':
+        'needs the export above and the full synthetic test split; '
+        'tests/test_deploy/test_backends.py compares its metrics with torch on tiny data',
+    '.venv/bin/python tools/analysis/benchmark.py '
+    'configs/dualpose/synthetic/dualpose-tiny_synthetic-27f.py --modes infer --paths all '
+    '--threads 2 --batch-size 1 --warmup 3 --repeats 20 --json work_dirs/benchmark_paths.json':
+        'minutes, and a timing wants a quiet machine; tests/test_deploy/test_backends.py runs '
+        'every path shrunk',
+    '.venv/bin/python tools/deployment/precision_study.py --threads 2':
+        'six test runs over the full synthetic split; tests/test_deploy/test_backends.py runs '
+        'it on a few clips',
 }
 for _cmd in [ln for ln in '''
 .venv/bin/python tools/analysis/benchmark.py $B --threads 2 --batch-size 1 --modes infer --warmup 2 --repeats 10 --compare-attn sdpa fused
@@ -301,6 +329,8 @@ PYTHON = {
     'to repeat it': 'config',
     "docs/pretraining.md:model = dict(backbone=dict(init_cfg=dict(": 'config',
     # any other value: the reason it is only compiled, not run
+    'docs/deployment.md:from dualpose.apis import init_model, inference_lifting':
+        '`keypoints` is the reader\'s; tests/test_deploy/test_backends.py runs the same calls',
     'docs/inference.md:from dualpose.apis import LiftingStream, init_model':
         '`frames` is the reader\'s detector output (tests/test_apis/test_stream.py pushes frames)',
 }

@@ -2,6 +2,8 @@
 
     .venv/bin/python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--dump results.pkl]
                          [--show-dir DIR [--show-max N]]
+                         [--backend torch|onnxruntime [--onnx-file FILE]]
+                         [--precision fp32|bf16|int8]
                          [--cfg-options key=value ...] [--launcher pytorch]
 
 Prints the per-action table and writes the metrics to <work-dir>/<timestamp>/test_metrics.json.
@@ -33,6 +35,17 @@ def parse_args(argv=None):
                         'and ground-truth 3D) to this folder')
     parser.add_argument('--show-max', type=int, default=16,
                         help='how many clips --show-dir draws, spread over the test set (16)')
+    parser.add_argument('--backend', choices=['torch', 'onnxruntime'], default='torch',
+                        help='compute the backbone and heads in torch (default) or with ONNX '
+                        'Runtime (the same data, flip test and metrics; docs/deployment.md)')
+    parser.add_argument('--onnx-file',
+                        help='--backend onnxruntime: the export of tools/deployment/'
+                        'export_onnx.py (checked against the config and checkpoint); default: '
+                        'exported once into $DUALPOSE_ONNX_CACHE')
+    parser.add_argument('--precision', choices=['fp32', 'bf16', 'int8'], default='fp32',
+                        help='fp32 (default); bf16 autocast (torch, where the CPU has native '
+                        'bf16; else fp32, logged); int8 dynamic quantisation of the linear '
+                        'layers (torch, or with --backend onnxruntime an --int8 export)')
     add_common_args(parser)
     return parser.parse_args(argv)
 
@@ -75,6 +88,18 @@ def main(argv=None):
             sys.exit(f'error: {err}')
         cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [dict(
             type='LiftingVisualizationHook', out_dir=args.show_dir, max_samples=args.show_max)]
+    if args.onnx_file is not None:
+        if args.backend != 'onnxruntime':
+            sys.exit('error: --onnx-file is read by --backend onnxruntime')
+        if not osp.isfile(args.onnx_file):
+            sys.exit(f'error: --onnx-file {args.onnx_file!r} does not exist')
+    if args.backend == 'onnxruntime' and args.precision == 'bf16':
+        sys.exit("error: --precision bf16 runs in torch (autocast); ONNX Runtime runs fp32 or "
+                 'int8')
+    if args.backend != 'torch' or args.precision != 'fp32':
+        cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [dict(
+            type='DeployBackendHook', backend=args.backend, precision=args.precision,
+            onnx_file=args.onnx_file)]
     check_data_or_exit(cfg, ('test_dataloader', ), args.config)
     runner = build_runner(cfg)
     metrics = runner.test()

@@ -36,16 +36,6 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def cpu_has_native_bf16() -> bool:
-    """Whether the CPU computes bfloat16 natively (AVX512-BF16 or AMX); True when unknown."""
-    try:
-        with open('/proc/cpuinfo') as f:
-            flags = set(f.read().split())
-    except OSError:
-        return True
-    return bool(flags & {'avx512_bf16', 'amx_bf16'})
-
-
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args)
@@ -56,6 +46,7 @@ def main(argv=None):
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
         else:
             cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+            from dualpose.utils.cpu_features import cpu_has_native_bf16
             if not cpu_has_native_bf16():
                 print('warning: --amp on a CPU without native bfloat16 (no avx512_bf16 or '
                       'amx_bf16 in /proc/cpuinfo): bf16 is emulated, about 4x slower per '

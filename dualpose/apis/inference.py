@@ -102,8 +102,23 @@ def _packaged(path):
 
 
 def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',
-               cfg_options: Optional[Dict] = None):
+               cfg_options: Optional[Dict] = None, backend: str = 'torch',
+               onnx_file: Optional[str] = None, precision: str = 'fp32',
+               threads: Optional[int] = None):
     """Build a lifter from a config (path or ``Config``), load its weights, set eval mode.
+
+    ``backend`` and ``precision`` choose what computes the model's tensors (docs/deployment.md;
+    :func:`dualpose.deploy.attach_backend`); the returned model is used the same way by
+    :func:`inference_lifting`, :func:`inference_people` and flip test on every one:
+
+    - ``backend='torch'`` (default): ``precision='fp32'`` (the reference), ``'bf16'``
+      (autocast where the CPU has native bf16, else fp32 with one log line) or ``'int8'``
+      (linear layers dynamically quantised);
+    - ``backend='onnxruntime'``: the exported lifter run by ONNX Runtime, ``'fp32'`` or
+      ``'int8'``: ``onnx_file`` (from ``tools/deployment/export_onnx.py``; refused when it was
+      exported from another model than ``config``, or from other weights than
+      ``checkpoint``), or, without it, exported once into ``$DUALPOSE_ONNX_CACHE``
+      (``~/.cache/dualpose/onnx``). ``threads``: its intra-op threads (default torch's).
 
     The model gets ``cfg``, ``dataset_meta`` (skeleton, ``flip_indices``, ``root_index`` from
     the config's ``dataset_info``) and ``seq_len`` (the window it was trained on).
@@ -144,7 +159,12 @@ def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',
     model.cfg = cfg
     model.dataset_meta = _dataset_meta(cfg)
     model.seq_len = window_length(cfg)
-    return model.to(device).eval()
+    model = model.to(device).eval()
+    if backend != 'torch' or precision != 'fp32' or onnx_file is not None:
+        from dualpose.deploy import attach_backend
+        attach_backend(model, backend, precision, onnx_file, threads, model_cfg=cfg.model,
+                       config_name=name, checkpoint=checkpoint)
+    return model
 
 
 # ------------------------------------------------------------------------------- helpers

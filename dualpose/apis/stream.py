@@ -14,10 +14,9 @@ one pass of J tokens through the layers instead of a whole window (``backbone.st
 The outputs equal the causal model's forward over all frames pushed so far (tested within
 1e-5), frame by frame.
 """
-import os
 import os.path as osp
+import shutil
 import tempfile
-import warnings
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -238,37 +237,29 @@ def export_stream_onnx(model, path: str, rows: int = 2) -> Tuple[str, int]:
     if not getattr(backbone, 'causal', False) or getattr(backbone, 'window', None) is None:
         raise ValueError('ONNX export of the per-frame pass needs a causal model with a '
                          f'bounded look-back (window=W), e.g. {CAUSAL_CONFIG}')
+    from dualpose.deploy.onnx_export import torchscript_export
     from dualpose.utils.fileio import atomic_path
     template = backbone.init_state(batch=rows)
     flat = _flatten(template)
     graph = _StepGraph(model, template).eval()
     frame = torch.zeros(rows, 1, backbone.num_joints, backbone.in_channels)
     names = [f'state_{i}' for i in range(len(flat))]
-    with atomic_path(path) as tmp, torch.no_grad(), warnings.catch_warnings():
-        # the TorchScript exporter (it needs the onnx package only; torch's newer exporter
-        # also needs onnxscript) warns that it is legacy, and traces the layers' shape checks
-        # as constants, which they are here: every shape of the step is fixed
-        warnings.filterwarnings('ignore', category=DeprecationWarning, module='torch')
-        warnings.filterwarnings('ignore', category=DeprecationWarning, message='.*legacy')
-        warnings.filterwarnings('ignore', category=torch.jit.TracerWarning)
-        torch.onnx.export(graph, (frame, *flat), tmp, dynamo=False, opset_version=17,
-                          input_names=['frame', *names],
-                          output_names=['pose', *[f'{n}_out' for n in names]])
+    # every shape of the step is fixed: no dynamic axes; the layers' shape checks the tracer
+    # turns into constants are constants here
+    with atomic_path(path) as tmp:
+        torchscript_export(graph, (frame, *flat), tmp, ['frame', *names],
+                           ['pose', *[f'{n}_out' for n in names]])
     return path, len(flat)
 
 
 def _ort_session(model, rows: int, threads: Optional[int] = None):
-    try:
-        import onnxruntime as ort
-    except ImportError as err:
-        raise ImportError("backend='onnxruntime' needs the onnxruntime package "
-                          '(pip install onnxruntime onnx)') from err
+    """The per-frame pass of ``model`` for ``rows`` rows, exported to a temporary file and
+    loaded by ONNX Runtime (:func:`dualpose.deploy.ort_session`)."""
+    from dualpose.deploy.ort import import_onnxruntime, ort_session
+    import_onnxruntime()   # before exporting: the message says what to install
     folder = tempfile.mkdtemp(prefix='dualpose_stream_')
-    path, _ = export_stream_onnx(model, osp.join(folder, 'step.onnx'), rows)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = int(threads or torch.get_num_threads())
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
-    os.remove(path)
-    os.rmdir(folder)
-    return session
+    try:
+        path, _ = export_stream_onnx(model, osp.join(folder, 'step.onnx'), rows)
+        return ort_session(path, threads)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

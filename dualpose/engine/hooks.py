@@ -109,3 +109,47 @@ class DualposeCheckpointHook(CheckpointHook):
                 if path not in current and osp.isfile(path):
                     os.remove(path)
                     runner.logger.info(f'The previous best checkpoint {path} is removed')
+
+
+@HOOKS.register_module()
+class DeployBackendHook(Hook):
+    """Score the test split through a deployment backend (``tools/test.py --backend
+    onnxruntime [--onnx-file FILE] --precision fp32|bf16|int8``): once the checkpoint is
+    loaded, the model's tensors are handed to :func:`dualpose.deploy.attach_backend`, so the
+    same data, flip test, windows and metrics run, only the backbone and heads are computed
+    by ONNX Runtime or in reduced precision. The ONNX file is checked against the config and
+    the checkpoint. Detached after the test."""
+
+    def __init__(self, backend: str = 'torch', precision: str = 'fp32',
+                 onnx_file: str = None, threads: int = None):
+        from dualpose.deploy import BACKENDS, PRECISIONS
+        if backend not in BACKENDS:
+            raise ValueError(f'DeployBackendHook: backend must be one of {BACKENDS}, got '
+                             f'{backend!r}')
+        if precision not in PRECISIONS:
+            raise ValueError(f'DeployBackendHook: precision must be one of {PRECISIONS}, got '
+                             f'{precision!r}')
+        self.backend, self.precision = backend, precision
+        self.onnx_file, self.threads = onnx_file, threads
+
+    @staticmethod
+    def _model(runner):
+        from mmengine.model import is_model_wrapper
+        return runner.model.module if is_model_wrapper(runner.model) else runner.model
+
+    def before_test(self, runner) -> None:
+        from dualpose.apis.inference import _dataset_meta
+        from dualpose.deploy import attach_backend, describe_backend
+        cfg = runner.cfg
+        try:
+            root = int(_dataset_meta(cfg).get('root_index', 0))
+        except KeyError:
+            root = 0
+        model = self._model(runner)
+        attach_backend(model, self.backend, self.precision, self.onnx_file, self.threads,
+                       model_cfg=cfg.model, config_name=cfg.filename or 'the config',
+                       checkpoint=cfg.get('load_from'), root_index=root)
+        runner.logger.info(f'test backend: {describe_backend(model)}')
+
+    def after_test(self, runner) -> None:
+        self._model(runner).deploy_backend = None

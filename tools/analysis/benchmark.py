@@ -1,7 +1,8 @@
 """Inference and training-step throughput, peak memory and model FLOP utilisation.
 
     .venv/bin/python tools/analysis/benchmark.py CONFIG [--batch-size 1] [--seq-len T]
-        [--modes infer train] [--precision fp32 bf16] [--threads 2] [--device cpu|cuda]
+        [--modes infer train] [--precision fp32 bf16] [--paths all] [--threads 2]
+        [--device cpu|cuda]
         [--warmup 2] [--repeats 5] [--compile] [--attn-impl sdpa|math|fused]
         [--compare-attn A B] [--profile 15] [--json results.json] [--cfg-options k=v ...]
 
@@ -19,6 +20,14 @@ pass: one new frame of ``--batch-size`` tracks through ``backbone.step`` and the
 the caches were filled with ``T`` frames (``--seq-len``, default the config's window); its
 rows give the p50 and p99 per frame, to read against an ``infer`` row of the same T, the cost
 of recomputing the whole window for every new frame.
+
+``--paths`` times the inference paths of docs/deployment.md in the ``infer`` mode, each in
+its own process, through the model's deployment backend (``dualpose.deploy``, as the inference
+API runs them): ``fp32-sdpa``, ``fp32-fused`` (the AVX2 attention kernel), ``bf16`` (autocast;
+fp32 where the CPU has no native bf16, said in the ``run as`` column), ``int8`` (torch
+dynamic quantisation), ``ort-fp32`` and ``ort-int8`` (the whole lifter exported to ONNX and
+run by ONNX Runtime); ``all`` is every one. The header and the JSON name the CPU's flags
+(avx2, avx512f, avx512_bf16, avx512_vnni, amx), which decide what bf16 and int8 gain.
 
 ``--compare-attn sdpa fused`` times two attention implementations on the same model in one
 process, alternating between iterations, so that a speed-up smaller than the machine's own
@@ -43,11 +52,23 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from dualpose.apis.complexity import (build_model, count_macs,  # noqa: E402
                                       default_seq_len, input_shape)
 from dualpose.utils.config import read_config  # noqa: E402
+from dualpose.utils.cpu_features import (cpu_flags, cpu_has_native_bf16,  # noqa: E402
+                                         describe_cpu_flags)
 from dualpose.utils.cpu_malloc import keep_freed_memory_mapped  # noqa: E402
 from dualpose.utils.table import format_table  # noqa: E402
 from dualpose.utils.timer import summarize, time_call, time_calls  # noqa: E402
 
 PRECISIONS = {'fp32': torch.float32, 'bf16': torch.bfloat16}
+# the inference paths of --paths: (backend, precision, attention implementation or None for
+# the config's / --attn-impl's)
+PATHS = {
+    'fp32-sdpa': ('torch', 'fp32', 'sdpa'),
+    'fp32-fused': ('torch', 'fp32', 'fused'),
+    'bf16': ('torch', 'bf16', None),
+    'int8': ('torch', 'int8', None),
+    'ort-fp32': ('onnxruntime', 'fp32', None),
+    'ort-int8': ('onnxruntime', 'int8', None),
+}
 
 
 def parse_args(argv=None):
@@ -64,6 +85,9 @@ def parse_args(argv=None):
                         'ONNX export run by ONNX Runtime (dualpose.apis.stream)')
     p.add_argument('--precision', nargs='+', choices=list(PRECISIONS), default=['fp32'],
                    help='fp32, and/or bf16 autocast')
+    p.add_argument('--paths', nargs='+', choices=list(PATHS) + ['all'], default=None,
+                   help='infer mode: time these inference paths instead of --precision '
+                        '(all: every one; see above)')
     p.add_argument('--threads', type=int, default=None,
                    help='torch intra-op threads (default: torch\'s default)')
     p.add_argument('--device', default='cpu', help='cpu or cuda[:i]')
@@ -151,14 +175,6 @@ def measure_gemm_peak(device: torch.device, precision: str = 'fp32', size: int =
         n *= 2
 
 
-def cpu_has_native_bf16() -> bool:
-    """Whether oneDNN has bf16 matmul kernels on this CPU (AVX512-BF16 / AMX)."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
 def _load_cfg(args):
     cfg = read_config(args.config)
     if args.cfg_options:
@@ -166,13 +182,14 @@ def _load_cfg(args):
     return cfg
 
 
-def _prepare_model(cfg, args, device, mode):
+def _prepare_model(cfg, args, device, mode, attn_impl=None):
     from dualpose.models.layers.attention import MultiHeadSelfAttention
     model = build_model(cfg).to(device)
-    if args.attn_impl:
+    attn_impl = attn_impl or args.attn_impl
+    if attn_impl:
         for m in model.modules():
             if isinstance(m, MultiHeadSelfAttention):
-                m.attn_impl = args.attn_impl
+                m.attn_impl = attn_impl
     model.train(mode == 'train')
     if mode == 'stream' and not getattr(model.backbone, 'causal', False):
         raise ValueError(f'--modes stream needs a causal config (backbone causal=True), e.g. '
@@ -197,11 +214,33 @@ def _top_ops(prof, device, n):
 
 
 # ------------------------------------------------------------------------------ one case
-def _build_step(cfg, args, device, mode: str, precision: str):
-    """The model and a closure that runs one iteration of ``mode`` on random inputs."""
+def _attach_path(model, cfg, args, path: str, seq_len: int, folder: str) -> dict:
+    """Attach the deployment backend of ``path`` (``PATHS``) to ``model``: what the run
+    actually computes (``backend``, ``precision_run``: bf16 falls back to fp32 where the CPU
+    lacks it)."""
+    from dualpose.deploy import attach_backend, export_onnx
+    backend, precision, _ = PATHS[path]
+    onnx_file = None
+    if backend == 'onnxruntime':
+        model.seq_len = seq_len
+        onnx_file = osp.join(folder, f'{path}.onnx')
+        export_onnx(model, onnx_file, int8=precision == 'int8', model_cfg=cfg.model)
+    attach_backend(model, backend, precision, onnx_file, args.threads, model_cfg=cfg.model)
+    ran = getattr(model.deploy_backend, 'precision', 'fp32')
+    return dict(path=path, backend=backend, precision_run=ran)
+
+
+def _build_step(cfg, args, device, mode: str, precision: str, path: str = None,
+                folder: str = None):
+    """The model and a closure that runs one iteration of ``mode`` on random inputs (an
+    ``infer`` ``path`` through its deployment backend)."""
     torch.manual_seed(0)
     seq_len = args.seq_len or default_seq_len(cfg)
-    model, fn, compiled = _prepare_model(cfg, args, device, mode)
+    model, fn, compiled = _prepare_model(cfg, args, device, mode,
+                                         PATHS[path][2] if path else None)
+    if path:
+        model.deploy_info = _attach_path(model, cfg, args, path, seq_len, folder)
+        fn, compiled, precision = model, False, 'fp32'   # the backend runs the precision
     num_joints, in_channels = input_shape(model)
     x = torch.randn(args.batch_size, seq_len, num_joints, in_channels, device=device)
     target = torch.randn(args.batch_size, seq_len, num_joints, 3, device=device)
@@ -239,6 +278,7 @@ def _timing_fields(times, cpu_times, batch_size, seq_len) -> dict:
     med = wall['median']
     p99 = sorted(times)[min(len(times) - 1, int(round(0.99 * (len(times) - 1))))]
     return dict(ms_median=1e3 * med, ms_min=1e3 * wall['min'], ms_max=1e3 * wall['max'],
+                ms_per_clip=1e3 * med / batch_size,
                 ms_p99=1e3 * p99,
                 times_s=sorted(times),
                 # CPU time of the process (all threads): with --threads 1 on a busy machine
@@ -299,19 +339,30 @@ def _stream_step_ort(model, x, threads):
     return step
 
 
-def run_case(cfg, args, mode: str, precision: str) -> dict:
-    """Time one (mode, precision) in this process."""
+def run_case(cfg, args, mode: str, precision: str, path: str = None) -> dict:
+    """Time one (mode, precision) or (infer, path) in this process."""
     device = torch.device(args.device)
     malloc_tuned = _prepare_process(args, device)
-    model, step, seq_len, compiled = _build_step(cfg, args, device, mode, precision)
+    with tempfile.TemporaryDirectory() as folder:   # an ONNX path's export
+        model, step, seq_len, compiled = _build_step(cfg, args, device, mode, precision, path,
+                                                     folder)
+        return _time_case(model, step, seq_len, compiled, args, device, mode, precision,
+                          malloc_tuned, path)
+
+
+def _time_case(model, step, seq_len, compiled, args, device, mode, precision, malloc_tuned,
+               path):
     if device.type == 'cuda':
         torch.cuda.reset_peak_memory_stats(device)
     rss_before = _rss_now_bytes()
     warm_times = [_timed(step)[0] for _ in range(args.warmup)]
     times, cpu_times = zip(*[_timed(step) for _ in range(args.repeats)])
+    attn = args.stream_backend if mode == 'stream' else args.attn_impl
+    if path:
+        attn = PATHS[path][2] or args.attn_impl
     res = dict(mode=mode, precision=precision, batch_size=args.batch_size, seq_len=seq_len,
                device=str(device), threads=torch.get_num_threads(), compiled=compiled,
-               attn_impl=(args.stream_backend if mode == 'stream' else args.attn_impl),
+               attn_impl=attn, **(getattr(model, 'deploy_info', None) or {}),
                malloc_tuned=malloc_tuned, warmup_s=warm_times,
                **_timing_fields(times, cpu_times, args.batch_size,
                                 1 if mode == 'stream' else seq_len),
@@ -328,10 +379,10 @@ def run_case(cfg, args, mode: str, precision: str) -> dict:
     return res
 
 
-def _run_here(cfg, args, mode: str, precision: str) -> list:
-    if args.compare_attn:
+def _run_here(cfg, args, mode: str, precision: str, path: str = None) -> list:
+    if args.compare_attn and not path:
         return run_attention_comparison(cfg, args, mode, precision)
-    return [run_case(cfg, args, mode, precision)]
+    return [run_case(cfg, args, mode, precision, path)]
 
 
 def run_attention_comparison(cfg, args, mode: str, precision: str) -> list:
@@ -380,16 +431,20 @@ def _fmt_bytes(n):
 def report(results, header) -> str:
     """The header lines, then one table row per result (dualpose.utils.table)."""
     lines = [f'{k:<14}: {v}' for k, v in header.items()]
-    cols = ('mode', 'prec', 'batch', 'T', 'attn', 'ms/iter median [min, max]', 'p99', 'cpu ms',
-            'clips/s', 'frames/s', 'GFLOP/s', 'MFU', 'peak mem')
+    paths = any(r.get('path') for r in results)
+    cols = ('mode',) + (('path', 'run as') if paths else ()) + (
+        'prec', 'batch', 'T', 'attn', 'ms/iter median [min, max]', 'p99', 'cpu ms',
+        'ms/clip', 'clips/s', 'frames/s', 'GFLOP/s', 'MFU', 'peak mem')
     rows = []
     for r in results:
+        extra = ((r.get('path') or '-', f'{r["backend"]} {r["precision_run"]}'
+                  if r.get('path') else '-') if paths else ())
         rng = f'{r["ms_median"]:.1f} [{r["ms_min"]:.1f}, {r["ms_max"]:.1f}]'
         mfu = f'{100 * r["mfu"]:.0f}%' if r.get('mfu') is not None else '-'
         gfs = f'{r["model_flops_per_s"] / 1e9:.1f}' if r.get('model_flops_per_s') else '-'
-        rows.append((r['mode'], r['precision'], r['batch_size'], r['seq_len'],
+        rows.append((r['mode'], *extra, r['precision'], r['batch_size'], r['seq_len'],
                      r.get('attn_impl') or 'config', rng, f'{r["ms_p99"]:.1f}',
-                     f'{r["cpu_ms_median"]:.0f}',
+                     f'{r["cpu_ms_median"]:.0f}', f'{r["ms_per_clip"]:.2f}',
                      f'{r["clips_per_s"]:.3f}', f'{r["frames_per_s"]:.1f}', gfs, mfu,
                      _fmt_bytes(r['peak_mem_bytes'])))
     lines += ['', format_table(rows, cols)]
@@ -409,14 +464,15 @@ def report(results, header) -> str:
     return '\n'.join(lines)
 
 
-def _run_isolated(argv, mode, precision):
+def _run_isolated(argv, mode, precision, path=None):
     with tempfile.TemporaryDirectory() as tmp:
         out = osp.join(tmp, 'result.json')
+        case = ['--paths', path] if path else ['--precision', precision]
         cmd = [sys.executable, osp.abspath(__file__)] + list(argv) + [
-            '--modes', mode, '--precision', precision, '--worker-out', out]
+            '--modes', mode, *case, '--worker-out', out]
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if proc.returncode != 0 or not osp.isfile(out):
-            raise RuntimeError(f'benchmark case ({mode}, {precision}) failed '
+            raise RuntimeError(f'benchmark case ({mode}, {path or precision}) failed '
                                f'(exit {proc.returncode}):\n{proc.stdout[-4000:]}')
         with open(out) as f:
             return json.load(f)
@@ -431,10 +487,18 @@ def main(argv=None):
     device = torch.device(args.device)
     if device.type == 'cuda' and not torch.cuda.is_available():
         sys.exit('error: --device cuda but CUDA is not available')
-    cases = [(m, p) for m in args.modes for p in args.precision]
+    paths = None
+    if args.paths and 'infer' in args.modes:
+        paths = list(PATHS) if 'all' in args.paths else list(dict.fromkeys(args.paths))
+    elif args.paths and not args.worker_out:   # (a worker of another mode ignores it)
+        sys.exit('error: --paths times the infer mode; add infer to --modes')
+    # (mode, precision, path): the infer mode by path when --paths is given
+    cases = [(m, p, None) for m in args.modes for p in args.precision
+             if not (paths and m == 'infer')]
+    cases += [('infer', PATHS[name][1], name) for name in paths or ()]
 
     if args.worker_out:  # a child: run the cases, write them, no report
-        results = [r for m, p in cases for r in _run_here(cfg, args, m, p)]
+        results = [r for m, p, path in cases for r in _run_here(cfg, args, m, p, path)]
         with open(args.worker_out, 'w') as f:
             json.dump(results, f)
         return results
@@ -442,16 +506,24 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     load_start = os.getloadavg() if hasattr(os, 'getloadavg') else None
+    flags = cpu_flags()
     seq_len = args.seq_len or default_seq_len(cfg)
     macs = count_macs(cfg, seq_len=seq_len)
-    peaks = {p: measure_gemm_peak(device, p, args.gemm_size) for p in args.precision}
+    peaks = {p: measure_gemm_peak(device, p, args.gemm_size)
+             for p in dict.fromkeys(p for _, p, _ in cases) if p in PRECISIONS}
     results = []
-    for mode, precision in cases:
-        case_results = (_run_here(cfg, args, mode, precision) if args.no_isolate
-                        else _run_isolated(argv, mode, precision))
+    for mode, precision, path in cases:
+        case_results = (_run_here(cfg, args, mode, precision, path) if args.no_isolate
+                        else _run_isolated(argv, mode, precision, path))
         flops = 2 * macs['matmul_macs'] * args.batch_size * (3 if mode == 'train' else 1)
         for res in case_results:
             if mode == 'stream':  # one frame against cached keys: no MAC count of its own
+                continue
+            precision = res.get('precision_run', precision)
+            if precision not in peaks:   # int8: no float GEMM peak to compare with
+                res['model_flops_per_iter'] = flops
+                res['model_flops_per_s'] = flops * 1e3 / res['ms_median']
+                res['mfu'] = None
                 continue
             res['model_flops_per_iter'] = flops
             res['model_flops_per_s'] = flops * 1e3 / res['ms_median']
@@ -468,14 +540,18 @@ def main(argv=None):
                      f'{macs["linear_macs"] / 1e9:.2f} G linear only (T={seq_len})',
         'GEMM peak': ', '.join(f'{p} {v / 1e9:.1f} GFLOP/s' for p, v in peaks.items()),
         'load average': f'{load_start} -> {load_end}' if load_start else 'n/a',
+        'CPU flags': describe_cpu_flags(flags),
+        'native bf16': str(cpu_has_native_bf16()),
     }
-    if device.type == 'cpu' and 'bf16' in args.precision and not cpu_has_native_bf16():
+    if device.type == 'cpu' and any(p == 'bf16' for _, p, _ in cases) and \
+            not cpu_has_native_bf16():
         header['note'] = ('this CPU has no native bf16 matmul (oneDNN bf16 unsupported): '
                           'bf16 autocast runs slow fallback kernels here')
     print(report(results, header))
     summary = dict(config=args.config, torch=torch.__version__, device=header['device'],
                    macs=macs, gemm_peak_flops_per_s=peaks, loadavg_start=load_start,
-                   loadavg_end=load_end, results=results,
+                   loadavg_end=load_end, results=results, cpu_flags=flags,
+                   native_bf16=cpu_has_native_bf16(),
                    cpu_count=os.cpu_count(), argv=argv)
     if args.json:
         with open(args.json, 'w') as f:

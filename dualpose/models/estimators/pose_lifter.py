@@ -73,6 +73,9 @@ class PoseLifter(BaseModel):
         for name in frozen:
             getattr(self, name).requires_grad_(False)
         self.test_cfg = {'flip_test': True, **(test_cfg or {})}
+        # what computes the tensors at inference instead of the torch modules (an ONNX Runtime
+        # session, a reduced-precision copy): dualpose.deploy.attach_backend sets it
+        self.deploy_backend = None
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -94,10 +97,37 @@ class PoseLifter(BaseModel):
         if mode == 'predict':
             return self.predict(inputs, data_samples)
         if mode == 'tensor':
-            return self.head(self.extract_feat(inputs))
+            return self.head_outputs(inputs, with_trajectory=False)[0]
         raise ValueError(f"invalid mode {mode!r}; expected 'loss', 'predict' or 'tensor'")
 
+    def heads_forward(self, inputs: torch.Tensor, with_trajectory: bool = True,
+                      root_index: int = 0) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """One pass of the torch modules: ``(pose (B, T, J, 3) as the head gives it,
+        trajectory (B, T, 3) or None)``; the trajectory only with a trajectory head and
+        ``with_trajectory``. The function an ONNX export of the model computes."""
+        feats = self.extract_feat(inputs)
+        traj = None
+        if with_trajectory and self.traj_head is not None:
+            traj = self.traj_head(feats, inputs, root_index)
+        return self.head(feats), traj
+
+    def head_outputs(self, inputs: torch.Tensor, with_trajectory: bool = True,
+                     root_index: int = 0) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """:meth:`heads_forward`, or, with a deployment backend attached
+        (``deploy_backend``: ONNX Runtime, bf16, int8; :func:`dualpose.deploy.attach_backend`),
+        the same tensors from it. Every prediction (``predict``, ``predict_coords``, the
+        ``tensor`` mode) goes through here, so flip test and the windows of the inference API
+        work alike on every backend."""
+        if self.deploy_backend is not None:
+            return self.deploy_backend(inputs, with_trajectory, root_index)
+        return self.heads_forward(inputs, with_trajectory, root_index)
+
     def loss(self, inputs: torch.Tensor, data_samples: List) -> Dict[str, torch.Tensor]:
+        if self.deploy_backend is not None:
+            raise RuntimeError(
+                f'PoseLifter: a deployment backend is attached '
+                f'({getattr(self.deploy_backend, "description", self.deploy_backend)}); it '
+                'predicts only: train the torch model (deploy_backend = None)')
         if 'backbone' in self.frozen:
             with torch.no_grad():
                 feats = self.extract_feat(inputs)
@@ -112,9 +142,9 @@ class PoseLifter(BaseModel):
                        root_index: int = 0) -> torch.Tensor:
         """(B, T, J, 3) inputs -> (B, T, J, 3) root-relative predictions; flip-averaged when
         ``test_cfg.flip_test`` and ``flip_indices`` is given."""
-        pred = self.head(self.extract_feat(inputs))
+        pred = self.head_outputs(inputs, False, root_index)[0]
         if self.test_cfg['flip_test'] and flip_indices is not None:
-            pred_flip = self.head(self.extract_feat(flip_pose(inputs, flip_indices)))
+            pred_flip = self.head_outputs(flip_pose(inputs, flip_indices), False, root_index)[0]
             pred = (pred + flip_pose(pred_flip, flip_indices)) / 2
         return root_relative(pred, root_index)
 
@@ -124,16 +154,14 @@ class PoseLifter(BaseModel):
         """(B, T, J, 3) inputs -> ``(pose (B, T, J, 3) root-relative, trajectory (B, T, 3)
         (du, dv, d) or None without a trajectory head)``, both flip-averaged like
         :meth:`predict_coords` (a mirrored ``du`` changes sign)."""
-        feats = self.extract_feat(inputs)
-        pred = self.head(feats)
-        traj = None if self.traj_head is None else self.traj_head(feats, inputs, root_index)
+        pred, traj = self.head_outputs(inputs, True, root_index)
         if self.test_cfg['flip_test'] and flip_indices is not None:
-            flipped = flip_pose(inputs, flip_indices)
-            feats_flip = self.extract_feat(flipped)
-            pred = (pred + flip_pose(self.head(feats_flip), flip_indices)) / 2
+            pred_flip, traj_flip = self.head_outputs(flip_pose(inputs, flip_indices), True,
+                                                     root_index)
+            pred = (pred + flip_pose(pred_flip, flip_indices)) / 2
             if traj is not None:
                 mirror = torch.tensor([-1.0, 1.0, 1.0], dtype=traj.dtype, device=traj.device)
-                traj = (traj + self.traj_head(feats_flip, flipped, root_index) * mirror) / 2
+                traj = (traj + traj_flip * mirror) / 2
         return root_relative(pred, root_index), traj
 
     @torch.no_grad()

@@ -81,7 +81,7 @@ def causal_mask(num_frames: int, window: Optional[int] = None, device=None) -> t
     lag = t.view(-1, 1) - t.view(1, -1)
     mask = lag >= 0
     if window is not None:
-        mask &= lag < window
+        mask = mask & (lag < window)   # not in place: ONNX has no in-place and
     return mask
 
 

@@ -134,7 +134,8 @@ class TemporalGraphConv(_GraphConvBase):
         feats = x.detach().transpose(1, 2)  # (B, J, T, C)
         sim = feats @ feats.transpose(-1, -2)  # (B, J, T, T)
         if not self.knn_self:
-            eye = torch.eye(t, dtype=torch.bool, device=x.device)
+            # a float identity compared: ONNX Runtime has no boolean EyeLike
+            eye = torch.eye(t, dtype=sim.dtype, device=x.device) > 0
             sim = sim.masked_fill(eye, float('-inf'))
         return sim.topk(k, dim=-1).indices
 
@@ -155,7 +156,7 @@ class TemporalGraphConv(_GraphConvBase):
             t, device=x.device).view(1, -1)
         allowed = lag >= 0 if self.knn_self else lag > 0
         if self.window is not None:
-            allowed &= lag < self.window
+            allowed = allowed & (lag < self.window)   # not in place (ONNX export)
         out = self._past_knn(feats @ feats.transpose(-1, -2), allowed.expand(b * j, t, t),
                              v.transpose(1, 2).reshape(b * j, t, c))
         return out.view(b, j, t, c).transpose(1, 2)
