@@ -88,6 +88,35 @@ def reference_kwargs(code_dir: str, size: str) -> dict:
     return kwargs
 
 
+def _drop_path_stand_in() -> bool:
+    """The public code imports ``timm.models.layers.DropPath``; where timm is not installed
+    (it pulls torchvision in), a stand-in module gives a DropPath that is the identity, which
+    is what DropPath(0.0) is (every H3.6M config sets drop_path 0). Returns whether it did."""
+    try:
+        import timm.models.layers  # noqa: F401
+        return False
+    except ImportError:
+        pass
+    import types
+
+    class DropPath(torch.nn.Module):
+        def __init__(self, drop_prob: float = 0.0, *args, **kwargs):
+            super().__init__()
+            if drop_prob:
+                raise ValueError('the stand-in DropPath is the identity: drop_path must be 0')
+
+        def forward(self, x):
+            return x
+
+    layers = types.ModuleType('timm.models.layers')
+    layers.DropPath = DropPath
+    for name, module in (('timm', types.ModuleType('timm')),
+                         ('timm.models', types.ModuleType('timm.models')),
+                         ('timm.models.layers', layers)):
+        sys.modules.setdefault(name, module)
+    return True
+
+
 def load_reference(code_dir: str, size: str) -> torch.nn.Module:
     """MotionAGFormer built from the code in ``code_dir``; a clear error where it is not."""
     source = osp.join(code_dir, 'model', 'MotionAGFormer.py')
@@ -95,6 +124,9 @@ def load_reference(code_dir: str, size: str) -> torch.nn.Module:
         raise FileNotFoundError(f'--reference-code {code_dir}: no model/MotionAGFormer.py there; '
                                 'give the folder of a checkout of '
                                 'https://github.com/TaatiTeam/MotionAGFormer')
+    if _drop_path_stand_in():
+        print('timm is not installed: DropPath of the reference is an identity stand-in '
+              '(drop_path 0)')
     sys.path.insert(0, osp.abspath(code_dir))
     try:
         from model.MotionAGFormer import MotionAGFormer
