@@ -21,7 +21,7 @@ ann_file = 'h36m_sh_conf_cam_source_final.pkl'
 dataset_type = 'Human36mActionDataset'
 classes = ['Locomotion', 'Posture', 'UpperBody', 'Kick', 'Jump', 'Floor']
 label_subjects = ['S1']
-max_epochs = 30
+max_epochs = 12   # 18 steps of 32 clips each (S1's 564 clips, windows every 9 frames)
 
 model = dict(
     backbone=dict(
@@ -33,7 +33,7 @@ model = dict(
 )
 
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
-param_scheduler = [dict(type='ExponentialLR', gamma=0.95, by_epoch=True, end=max_epochs)]
+param_scheduler = [dict(type='ExponentialLR', gamma=0.9, by_epoch=True, end=max_epochs)]
 train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(logger=dict(interval=20), checkpoint=dict(save_best=None))
 
