@@ -46,13 +46,13 @@ VAL_KEY = 'action/top1'
 # C 32, N 4, top-K 2, tau over 200 iterations): ablation.py's 'converged' mode, whose work
 # directory the low-label study shares
 PRETRAIN_MODE = 'converged'
-# Measured on the project's 2-core VM (shared with another training job, so the wall time was
-# inflated): one fine-tuning step of the C 32 model at batch 32 took 4.7 s of CPU time (2
-# threads); scaled by the documented pre-training (396 steps, about 5 min, 5.7 s of CPU time
-# per step measured the same way), about 0.6 s of wall time on 2 free cores. Fine-tuning: 12
-# epochs of 18 steps plus validation (316 clips, flip test) and the test (388 clips): about 3.5
-# min per run; pre-training about 5 min per seed (none when reused). 3 seeds: about 35 min.
-MIN_PER_SEED = 12
+# Measured on the project's 2-core VM while it was otherwise idle: one fine-tuning step of the
+# C 32 model at batch 32 takes 0.49-0.53 s (1.0 s of CPU time), an epoch 16 s (18 steps, 9 s;
+# validation on S5's 316 clips with flip test, 7 s), a run of 12 epochs with its start-up and
+# test about 3.5 min; a pre-training step (batch 8, M=3) 0.42 s, the 396 steps about 3 min.
+# Per seed about 10 min (7 when the pre-training is reused): 3 seeds about 30 min on 2 free
+# cores (up to twice that when another job shares them).
+MIN_PER_SEED = 10
 SMOKE = dict(
     finetune=['model.backbone.arch.embed_dims=16', 'model.backbone.arch.depth=1',
               'model.backbone.arch.num_heads=2', 'train_cfg.max_epochs=1',
@@ -261,6 +261,8 @@ def main(argv=None):
     parser.add_argument('--data-root', default=None,
                         help='another synthetic data folder for every run (default the '
                         'configs\' data/h36m_synthetic/)')
+    parser.add_argument('--arms', nargs='+', choices=ARMS, default=list(ARMS),
+                        help='run only these arms (the report shows every arm with runs)')
     parser.add_argument('--smoke', action='store_true',
                         help='a seconds-long check: a tiny model, one epoch, T=9')
     parser.add_argument('--cfg-options', nargs='+', default=[],
@@ -286,13 +288,15 @@ def main(argv=None):
 
     if args.dry_run:
         for seed in args.seeds:
-            if args.pretrained:
+            if 'crl' not in args.arms:
+                pass
+            elif args.pretrained:
                 log(f'# seed {seed}: pre-trained {args.pretrained.format(seed=seed)}')
             else:
                 log(f'# seed {seed}: pre-training (skipped if done in {pre_work})')
                 log(sr.command_line('train.py', [ablation.PRETRAIN, '--seed', str(seed),
                                                  '--cfg-options', *opts['pretrain']]))
-            for arm in ARMS:
+            for arm in args.arms:
                 log(sr.command_line('train.py', [CONFIGS[arm], '--seed', str(seed),
                                                  *(['--cfg-options', *opts['finetune']]
                                                    if opts['finetune'] else [])]))
@@ -300,7 +304,7 @@ def main(argv=None):
         return opts
     start, wall = time.time(), None
     if not args.report_only:
-        todo = [(seed, arm) for seed in args.seeds for arm in ARMS]
+        todo = [(seed, arm) for seed in args.seeds for arm in ARMS if arm in args.arms]
         for k, (seed, arm) in enumerate(todo, 1):
             log(f'[{k}/{len(todo)}] seed {seed} {arm} ({(time.time() - start) / 60:.1f} min '
                 'elapsed)')

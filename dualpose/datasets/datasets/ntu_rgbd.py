@@ -249,7 +249,8 @@ class NTURGBDDataset(BaseDataset):
             ``data_root``; they are left out. None: no list.
         seq_len (int): frames per clip.
         sampling (str): ``'resample'``: ``seq_len`` frames evenly spread over the body's
-            frames (frames repeat in shorter videos); ``'crop'``: the middle ``seq_len``
+            frames (frame ``floor(i * F / seq_len)`` of F; frames repeat in shorter videos);
+            ``'crop'``: the middle ``seq_len``
             frames (shorter videos resampled).
         body (str): ``'first'`` (the body that appears first) or ``'active'`` (the body
             whose 3D joints vary most over time).
@@ -350,7 +351,9 @@ class NTURGBDDataset(BaseDataset):
         if self.sampling == 'crop' and length >= self.seq_len:
             start = (length - self.seq_len) // 2
             return np.arange(start, start + self.seq_len)
-        return np.round(np.linspace(0, length - 1, self.seq_len)).astype(np.int64)
+        # frame i of the clip is frame floor(i * length / seq_len): evenly spread, and in a
+        # shorter video each frame repeated as often as any other (to within one)
+        return np.arange(self.seq_len) * length // self.seq_len
 
     def read_clip(self, path: str) -> dict:
         """``keypoints_2d`` (seq_len, 17, 2) pixels, ``keypoint_scores`` (seq_len, 17),
