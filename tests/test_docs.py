@@ -264,6 +264,21 @@ HELP = {
     '.venv/bin/python tools/deployment/precision_study.py --threads 2':
         'six test runs over the full synthetic split; tests/test_deploy/test_backends.py runs '
         'it on a few clips',
+    # action_recognition.md
+    '.venv/bin/python tools/train.py configs/dualpose/ntu/dualpose-b-action_ntu60-xsub-243f.py':
+        'needs the NTU RGB+D skeleton files (not downloadable here)',
+    '.venv/bin/python tools/test.py configs/dualpose/ntu/dualpose-b-action_ntu60-xview-243f.py '
+    'CHECKPOINT': 'needs the NTU RGB+D skeleton files and a trained model',
+    '.venv/bin/python tools/train.py configs/dualpose/synthetic/'
+    'dualpose-tiny-action_synthetic-27f.py':
+        'about 3.5 min; tests/test_tools/test_action_study.py trains it shrunk',
+    '.venv/bin/python tools/train.py configs/dualpose/synthetic/'
+    'dualpose-tiny-crl-action_synthetic-27f.py':
+        'needs the pre-training\'s checkpoint; tests/test_tools/test_action_study.py',
+    '.venv/bin/python tools/analysis/action_study.py': 'about 30 min estimated from measured steps',
+    '.venv/bin/python tools/analysis/action_study.py --smoke':
+        'tests/test_tools/test_action_study.py runs it on tiny data with recordings long '
+        'enough for its clips',
 }
 for _cmd in [ln for ln in '''
 .venv/bin/python tools/analysis/benchmark.py $B --threads 2 --batch-size 1 --modes infer --warmup 2 --repeats 10 --compare-attn sdpa fused
@@ -328,6 +343,8 @@ PYTHON = {
     'docs/inference.md:# the runner keeps RandomStateHook (exact resume) next to these: no need '
     'to repeat it': 'config',
     "docs/pretraining.md:model = dict(backbone=dict(init_cfg=dict(": 'config',
+    "docs/action_recognition.md:model = dict(backbone=dict(init_cfg=dict(type='Pretrained', "
+    "checkpoint=PATH, prefix='backbone.')))": 'config',
     # any other value: the reason it is only compiled, not run
     'docs/deployment.md:from dualpose.apis import init_model, inference_lifting':
         '`keypoints` is the reader\'s; tests/test_deploy/test_backends.py runs the same calls',

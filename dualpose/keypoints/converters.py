@@ -19,7 +19,8 @@ from dualpose.registry import KEYPOINT_CONVERTERS
 
 __all__ = [
     'JointSetConverter', 'Coco17ToH36m', 'Halpe26ToH36m', 'H36mToH36m', 'JOINT_SETS',
-    'COCO17_JOINTS', 'HALPE26_JOINTS', 'H36M_JOINTS', 'build_converter'
+    'COCO17_JOINTS', 'HALPE26_JOINTS', 'H36M_JOINTS', 'build_converter', 'Ntu25ToH36m',
+    'NTU25_JOINTS'
 ]
 
 COCO17_JOINTS = ('nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder',
@@ -30,6 +31,12 @@ HALPE26_JOINTS = COCO17_JOINTS + ('head', 'neck', 'hip', 'left_big_toe', 'right_
 H36M_JOINTS = ('pelvis', 'right_hip', 'right_knee', 'right_ankle', 'left_hip', 'left_knee',
                'left_ankle', 'spine', 'thorax', 'neck_nose', 'head', 'left_shoulder',
                'left_elbow', 'left_wrist', 'right_shoulder', 'right_elbow', 'right_wrist')
+# Kinect v2 (NTU RGB+D) body joints in file order; left/right are the subject's own sides
+NTU25_JOINTS = ('spine_base', 'spine_mid', 'neck', 'head', 'left_shoulder', 'left_elbow',
+                'left_wrist', 'left_hand', 'right_shoulder', 'right_elbow', 'right_wrist',
+                'right_hand', 'left_hip', 'left_knee', 'left_ankle', 'left_foot', 'right_hip',
+                'right_knee', 'right_ankle', 'right_foot', 'spine_shoulder', 'left_hand_tip',
+                'left_thumb', 'right_hand_tip', 'right_thumb')
 
 Alternatives = Sequence[Tuple[int, ...]]
 
@@ -169,8 +176,29 @@ class H36mToH36m(JointSetConverter):
     mapping = [[(j, )] for j in range(17)]
 
 
+@KEYPOINT_CONVERTERS.register_module()
+class Ntu25ToH36m(JointSetConverter):
+    """NTU RGB+D (Kinect v2, 25 joints) -> H36M-17, one Kinect joint per H36M joint.
+
+    pelvis = spine_base; spine = spine_mid; thorax = spine_shoulder; neck/nose = neck;
+    head = head; hips, knees, ankles, shoulders, elbows and wrists = the Kinect joints of the
+    same name and side (Kinect names sides from the subject, as Human3.6M does). Hands, hand
+    tips, thumbs and feet are dropped. Kinect's head joint is the centre of the head, lower
+    than Human3.6M's head top: expect a shorter head, as with COCO-17.
+    """
+
+    source = 'ntu25'
+    source_joints = NTU25_JOINTS
+    mapping = _ordered({
+        0: [(0, )], 1: [(16, )], 2: [(17, )], 3: [(18, )], 4: [(12, )], 5: [(13, )],
+        6: [(14, )], 7: [(1, )], 8: [(20, )], 9: [(2, )], 10: [(3, )], 11: [(4, )],
+        12: [(5, )], 13: [(6, )], 14: [(8, )], 15: [(9, )], 16: [(10, )],
+    })
+
+
 #: joint-set name (as given to ``--joints`` or stored in a file) -> converter type
-JOINT_SETS = {'coco17': 'Coco17ToH36m', 'halpe26': 'Halpe26ToH36m', 'h36m': 'H36mToH36m'}
+JOINT_SETS = {'coco17': 'Coco17ToH36m', 'halpe26': 'Halpe26ToH36m', 'h36m': 'H36mToH36m',
+              'ntu25': 'Ntu25ToH36m'}
 
 
 def build_converter(spec: Union[str, Dict, JointSetConverter]) -> JointSetConverter:

@@ -289,9 +289,10 @@ def run_pretrain(work: str, pretrain: dict, seed: int, log) -> dict:
     return record
 
 
-def run_arm(work: str, mode_name: str, arm: str, spec_arm: dict, seed: int, log) -> dict:
+def run_arm(work: str, mode_name: str, arm: str, spec_arm: dict, seed: int, log,
+            metrics: Sequence[str] = sr.METRICS) -> dict:
     """Train and test one arm with one seed, unless its json holds the same spec.
-    Returns ``(record, whether it ran)``."""
+    Returns ``(record, whether it ran)``; ``metrics``: the test keys its line prints."""
     options = list(spec_arm['options'])
     spec = dict(config=spec_arm['config'], options=options, seed=seed,
                 pretrain=spec_arm['pretrain'])
@@ -318,7 +319,7 @@ def run_arm(work: str, mode_name: str, arm: str, spec_arm: dict, seed: int, log)
     sr.write_json(path, record)
     m = res['metrics']
     log(f'{arm} seed {seed}: ' + ', '.join(f'{sr.metric_name(k)} {m[k]:.2f}'
-                                          for k in sr.METRICS)
+                                          for k in metrics)
         + f' ({res["train_seconds"]:.0f} s train, {res["test_seconds"]:.0f} s test)')
     return record, True
 
@@ -366,7 +367,8 @@ def estimate(plan: Dict[str, dict], seeds: Sequence[int], log, overhead: float =
 
 
 # ------------------------------------------------------------------------------- report
-def aggregate(records: Sequence[dict]) -> Dict[str, dict]:
+def aggregate(records: Sequence[dict], metrics: Sequence[str] = sr.METRICS
+              ) -> Dict[str, dict]:
     """arm -> dict(metrics: {metric: summary}, params, seeds, seconds) over its records."""
     by_arm: Dict[str, List[dict]] = {}
     for r in records:
@@ -375,7 +377,7 @@ def aggregate(records: Sequence[dict]) -> Dict[str, dict]:
     for arm, rs in by_arm.items():
         rs = sorted(rs, key=lambda r: r['seed'])
         out[arm] = dict(
-            metrics={k: sr.summarize([r['metrics'][k] for r in rs]) for k in sr.METRICS},
+            metrics={k: sr.summarize([r['metrics'][k] for r in rs]) for k in metrics},
             params=rs[0].get('params'),
             seeds=[r['seed'] for r in rs],
             seconds=sum(r.get('train_seconds', 0) + r.get('test_seconds', 0)

@@ -246,10 +246,11 @@ def read_json(path: str) -> Optional[dict]:
         return None
 
 
-def read_curves(work_dir: str) -> Dict[str, list]:
+def read_curves(work_dir: str, val_key: str = 'lift/mpjpe') -> Dict[str, list]:
     """The training curves of the run in ``work_dir`` (its latest ``vis_data/scalars.json``):
-    ``val`` [(epoch, validation MPJPE in mm)], ``loss`` [(iteration, training loss)] and, for
-    a pre-training, ``target_std`` / ``pred_std`` [(iteration, value)]."""
+    ``val`` [(epoch, validation ``val_key``: MPJPE in mm by default)], ``loss`` [(iteration,
+    training loss)] and, for a pre-training, ``target_std`` / ``pred_std`` [(iteration,
+    value)]."""
     files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     out: Dict[str, list] = dict(val=[], loss=[], target_std=[], pred_std=[])
     if not files:
@@ -260,8 +261,8 @@ def read_curves(work_dir: str) -> Dict[str, list]:
                 row = json.loads(line)
             except ValueError:
                 continue
-            if 'lift/mpjpe' in row:
-                out['val'].append((int(row['step']), float(row['lift/mpjpe'])))
+            if val_key in row:
+                out['val'].append((int(row['step']), float(row[val_key])))
             elif 'loss' in row:
                 out['loss'].append((int(row['step']), float(row['loss'])))
                 for key in ('target_std', 'pred_std'):

@@ -16,7 +16,7 @@ Generator v1 (seven scripted actions, invented cameras) stays reachable for one 
 from . import legacy
 from .body import LINKS, PARENTS, draw_body, forward_kinematics
 from .cameras import CAMERA_RANGES, h36m_rig, random_camera
-from .motion import FAMILIES, FPS, generate_motion
+from .motion import FAMILIES, FPS, generate_motion, own_family_frames
 from .noise import detect
 from .writer import (ACTION_NAMES, FAMILY_NAMES, generate_synthetic_h36m, subject_number,
                      write_synthetic_h36m)
@@ -24,4 +24,4 @@ from .writer import (ACTION_NAMES, FAMILY_NAMES, generate_synthetic_h36m, subjec
 __all__ = ['generate_synthetic_h36m', 'write_synthetic_h36m', 'generate_motion', 'draw_body',
            'forward_kinematics', 'h36m_rig', 'random_camera', 'detect', 'FAMILIES',
            'FAMILY_NAMES', 'ACTION_NAMES', 'CAMERA_RANGES', 'FPS', 'LINKS', 'PARENTS',
-           'subject_number', 'legacy']
+           'subject_number', 'legacy', 'own_family_frames']

@@ -29,7 +29,7 @@ import numpy as np
 from .body import NUM_JOINTS, euler_zyx, forward_kinematics, rotation_matrix
 
 __all__ = ['FAMILIES', 'KINDS', 'LIMITS', 'FPS', 'generate_motion', 'apply_limits', 'min_jerk',
-           'keyframes', 'smooth_noise']
+           'keyframes', 'smooth_noise', 'own_family_frames']
 
 FPS = 50
 GRAVITY = 9810.0  # mm / s^2
@@ -699,6 +699,18 @@ FAMILIES: Dict[str, Callable] = {
     'jump': _jump, 'floor': _floor,
 }
 MIN_SEGMENT_S = 1.2
+# a clip's own family fills at least this fraction of it before any transition, and the
+# cross-fade into the next family (at most MAX_FADE_S long, centred on the cut) starts at most
+# MAX_FADE_S / 2 earlier: :func:`own_family_frames`
+OWN_FAMILY_FRACTION = 0.5
+MAX_FADE_S = 0.8
+
+
+def own_family_frames(n_frames: int) -> int:
+    """How many leading frames of a clip of ``n_frames`` show its own family only, whatever
+    transitions were drawn: the first ``OWN_FAMILY_FRACTION`` of the clip less half the
+    longest cross-fade (the frames an action label of the recording is certain for)."""
+    return max(int(OWN_FAMILY_FRACTION * n_frames - MAX_FADE_S / 2 * FPS), 0)
 
 
 def _segments(rng, family: str, allowed: Sequence[str], duration: float,
@@ -709,7 +721,7 @@ def _segments(rng, family: str, allowed: Sequence[str], duration: float,
         count = 2 if duration < 3 * MIN_SEGMENT_S or rng.random() < 0.6 else 3
     if count == 1:
         return [(family, 0.0, duration)]
-    first = rng.uniform(0.5, 0.7) * duration
+    first = rng.uniform(OWN_FAMILY_FRACTION, 0.7) * duration
     cuts = [0.0, first]
     if count == 3:
         cuts.append(first + 0.5 * (duration - first))
@@ -768,7 +780,7 @@ def generate_motion(rng: np.random.Generator, family: str, n_frames: int, body: 
     t = np.arange(n_frames) / FPS
     duration = n_frames / FPS
     plan = _segments(rng, family, allowed, duration, transition_prob)
-    fade = rng.uniform(0.4, 0.8)
+    fade = rng.uniform(0.4, MAX_FADE_S)
     weights = _blend_weights(t, plan, fade)
     segs = []
     for i, (fam, start, end) in enumerate(plan):
