@@ -21,7 +21,7 @@ LAYERS = (
     ('utils', 'codecs'),
     ('ops', ),
     ('models', 'datasets', 'evaluation', 'keypoints'),
-    ('engine', 'visualization'),
+    ('engine', 'visualization', 'deploy'),
     ('apis', ),
 )
 LEVEL = {folder: i for i, folders in enumerate(LAYERS) for folder in folders}

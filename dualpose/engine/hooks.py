@@ -138,13 +138,11 @@ class DeployBackendHook(Hook):
         return runner.model.module if is_model_wrapper(runner.model) else runner.model
 
     def before_test(self, runner) -> None:
-        from dualpose.apis.inference import _dataset_meta
         from dualpose.deploy import attach_backend, describe_backend
         cfg = runner.cfg
-        try:
-            root = int(_dataset_meta(cfg).get('root_index', 0))
-        except KeyError:
-            root = 0
+        # the root joint from the test set's metainfo (the loop has built it by now)
+        dataset = getattr(getattr(runner.test_loop, 'dataloader', None), 'dataset', None)
+        root = int((getattr(dataset, 'metainfo', None) or {}).get('root_index', 0))
         model = self._model(runner)
         attach_backend(model, self.backend, self.precision, self.onnx_file, self.threads,
                        model_cfg=cfg.model, config_name=cfg.filename or 'the config',
