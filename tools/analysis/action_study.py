@@ -170,42 +170,11 @@ def table(arms, summary, cmp) -> str:
 
 def plot(arms, pre_dirs, out_file: str) -> str:
     """Validation top-1 per epoch of every fine-tuning run; pre-training loss per iteration."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
-    colors = {'scratch': '#4c72b0', 'crl': '#dd8452'}
-    for arm in ARMS:
-        for i, r in enumerate(arms[arm]):
-            if r['curve']:
-                e, v = zip(*r['curve'])
-                ax1.plot(e, v, color=colors[arm], alpha=0.8, marker='.', markersize=3,
-                         label=LABELS[arm] if i == 0 else None)
-    ax1.set_xlabel('fine-tuning epoch')
-    ax1.set_ylabel('validation top-1 (%, S5 clips)')
-    ax1.set_title('fine-tuning with the labels of S1', fontsize=9)
-    if ax1.lines:
-        ax1.legend(fontsize=8)
-    for seed, run_dir in pre_dirs.items():
-        curves = sr.read_curves(run_dir)
-        if curves['loss']:
-            it, loss = zip(*curves['loss'])
-            ax2.plot(it, loss, label=f'seed {seed}')
-    ax2.set_xlabel('pre-training iteration')
-    ax2.set_ylabel('CRL loss')
-    ax2.set_title('pre-training on the 2D of all training subjects', fontsize=9)
-    if ax2.lines:
-        ax2.set_yscale('log')
-        ax2.legend(fontsize=8)
-    else:
-        ax2.text(0.5, 0.5, 'pre-trained checkpoints given (--pretrained)', ha='center',
-                 va='center', fontsize=8, transform=ax2.transAxes)
-    fig.suptitle('Action recognition with few labels on the SYNTHETIC data (not NTU RGB+D)',
-                 fontsize=10)
-    fig.tight_layout()
-    fig.savefig(out_file, dpi=110)
-    plt.close(fig)
-    return out_file
+    return sr.plot_arm_curves(
+        {arm: arms[arm] for arm in ARMS}, LABELS, pre_dirs, out_file,
+        val_label='validation top-1 (%, S5 clips)',
+        finetune_title='fine-tuning with the labels of S1',
+        suptitle='Action recognition with few labels on the SYNTHETIC data (not NTU RGB+D)')
 
 
 def report(work: str, seeds, results_dir: str, settings: dict, wall: float = None) -> str:

@@ -99,37 +99,12 @@ def table(arms, cmp) -> str:
 
 def plot(work: str, arms, seeds, out_file: str) -> str:
     """Validation MPJPE per epoch of every fine-tuning run; pre-training loss per iteration."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
-    colors = {'scratch': '#4c72b0', 'crl': '#dd8452'}
-    for arm in ARMS:
-        for i, r in enumerate(arms[arm]):
-            if r['curve']:
-                e, v = zip(*r['curve'])
-                ax1.plot(e, v, color=colors[arm], alpha=0.8, marker='.', markersize=3,
-                         label=('scratch' if arm == 'scratch' else 'CRL') if i == 0 else None)
-    ax1.set_xlabel('fine-tuning epoch (18 iterations of 32 clips)')
-    ax1.set_ylabel('validation MPJPE (mm, S1 held-out)')
-    ax1.set_title('fine-tuning with the 3D labels of S1', fontsize=9)
-    ax1.legend(fontsize=8)
-    for seed in seeds:
-        curves = sr.read_curves(osp.join(work, 'pretrain', f'crl_s{seed}'))
-        if curves['loss']:
-            it, loss = zip(*curves['loss'])
-            ax2.plot(it, loss, label=f'seed {seed}')
-    ax2.set_yscale('log')
-    ax2.set_xlabel('pre-training iteration (batch 8, M=3)')
-    ax2.set_ylabel('CRL loss')
-    ax2.set_title('pre-training on the 2D of all training subjects', fontsize=9)
-    if ax2.lines:
-        ax2.legend(fontsize=8)
-    fig.suptitle('Low-label study on the SYNTHETIC data (not Human3.6M)', fontsize=10)
-    fig.tight_layout()
-    fig.savefig(out_file, dpi=110)
-    plt.close(fig)
-    return out_file
+    pre_dirs = {seed: osp.join(work, 'pretrain', f'crl_s{seed}') for seed in seeds}
+    return sr.plot_arm_curves(
+        {arm: arms[arm] for arm in ARMS}, {'scratch': 'scratch', 'crl': 'CRL'}, pre_dirs,
+        out_file, val_label='validation MPJPE (mm, S1 held-out)',
+        finetune_title='fine-tuning with the 3D labels of S1',
+        suptitle='Low-label study on the SYNTHETIC data (not Human3.6M)')
 
 
 def report(work: str, seeds, results_dir: str, wall: float = None) -> str:

@@ -276,6 +276,53 @@ def metric_name(key: str) -> str:
     return key.split('/')[-1].upper().replace('_', '-')
 
 
+ARM_COLORS = {'scratch': '#4c72b0', 'crl': '#dd8452'}
+
+
+def plot_arm_curves(arms: Dict[str, list], labels: Dict[str, str], pre_dirs: Dict[int, str],
+                    out_file: str, val_label: str, finetune_title: str, suptitle: str,
+                    finetune_xlabel: str = 'fine-tuning epoch',
+                    pretrain_xlabel: str = 'pre-training iteration') -> str:
+    """The two-panel figure of a scratch-against-CRL study: on the left the validation curve
+    (``r['curve']``, [(epoch, value)]) of every fine-tuning run in ``arms`` (arm -> runs), on
+    the right the CRL loss per iteration of each pre-training run in ``pre_dirs`` (seed ->
+    work dir). Writes ``out_file`` and returns it."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for arm, runs in arms.items():
+        for i, r in enumerate(runs):
+            if r['curve']:
+                e, v = zip(*r['curve'])
+                ax1.plot(e, v, color=ARM_COLORS.get(arm), alpha=0.8, marker='.', markersize=3,
+                         label=labels.get(arm, arm) if i == 0 else None)
+    ax1.set_xlabel(finetune_xlabel)
+    ax1.set_ylabel(val_label)
+    ax1.set_title(finetune_title, fontsize=9)
+    if ax1.lines:
+        ax1.legend(fontsize=8)
+    for seed, run_dir in pre_dirs.items():
+        curves = read_curves(run_dir)
+        if curves['loss']:
+            it, loss = zip(*curves['loss'])
+            ax2.plot(it, loss, label=f'seed {seed}')
+    ax2.set_xlabel(pretrain_xlabel)
+    ax2.set_ylabel('CRL loss')
+    ax2.set_title('pre-training on the 2D of all training subjects', fontsize=9)
+    if ax2.lines:
+        ax2.set_yscale('log')
+        ax2.legend(fontsize=8)
+    else:
+        ax2.text(0.5, 0.5, 'no pre-training curves (pre-trained checkpoints given)',
+                 ha='center', va='center', fontsize=8, transform=ax2.transAxes)
+    fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out_file, dpi=110)
+    plt.close(fig)
+    return out_file
+
+
 if __name__ == '__main__':  # a library for the study drivers; say so instead of nothing
     print(__doc__)
     print('Run a study with tools/analysis/ablation.py or tools/analysis/low_label_study.py '
