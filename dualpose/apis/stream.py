@@ -25,6 +25,7 @@ from torch import nn
 
 from dualpose.codecs import ScreenLiftingCodec, flip_pose, root_relative
 from dualpose.keypoints.checks import check_image_size, check_keypoints
+from dualpose.models.utils.ring_cache import ring_tensor_names, write_new_frames
 
 __all__ = ['LiftingStream', 'CAUSAL_CONFIG', 'export_stream_onnx', 'STREAM_BACKENDS']
 
@@ -106,11 +107,12 @@ class LiftingStream:
 
     def reset(self) -> None:
         """Forget every frame: the next push starts new sequences."""
-        if self._session is None:
-            self._state = self.model.backbone.init_state()
-        else:
-            self._state = [t.cpu().numpy() for t in _flatten(
-                self.model.backbone.init_state(batch=self.rows))]
+        backbone = self.model.backbone
+        if self._session is None:  # rings where the look-back is bounded, else growing
+            self._state = backbone.init_state(
+                batch=self.rows if backbone.window is not None else None)
+        else:  # the rings in numpy, written by ring_cache.write_new_frames as in torch
+            self._state = _to_numpy(backbone.init_state(batch=self.rows))
         self._last = None        # (P, J, 2) last known position of each joint
         self._last_input = None  # (rows, 1, J, 3) the last encoded frame, for flush()
         self.frames = 0
@@ -119,8 +121,8 @@ class LiftingStream:
         if self._session is None:
             return self.model.head(self.model.backbone.step(x, self._state))
         out = self._session.run(None, dict(zip(self._input_names,
-                                               [x.cpu().numpy(), *self._state])))
-        self._state = out[1:]
+                                               [x.cpu().numpy(), *_flatten(self._state)])))
+        _write_rows(self._state, out[1:])
         return torch.from_numpy(out[0])
 
     def _fill(self, xy: np.ndarray, conf: np.ndarray) -> np.ndarray:
@@ -208,31 +210,56 @@ class LiftingStream:
 
 
 # ------------------------------------------------------------------------------ export
-def _flatten(state: List[List[dict]]) -> List[torch.Tensor]:
-    return [cache[k] for blk in state for cache in blk for k in sorted(cache)]
+def _flatten(state: List[List[dict]]) -> list:
+    """The tensors of a state of ring caches, in the order of the exported step's inputs."""
+    return [cache[k] for blk in state for cache in blk for k in ring_tensor_names(cache)]
+
+
+def _new_rows(state: List[List[dict]]) -> list:
+    """The new frame's rows a step left in the caches, in the order of its outputs."""
+    return [cache['new'][k] for blk in state for cache in blk for k in sorted(cache['new'])]
+
+
+def _write_rows(state: List[List[dict]], rows: Sequence) -> None:
+    """Put ``rows`` (an exported step's outputs after the pose) into the caches' ``new`` and
+    write them into the rings."""
+    it = iter(rows)
+    for blk in state:
+        for cache in blk:
+            cache['new'] = {k: next(it) for k in sorted(cache['frame_axis'])}
+    write_new_frames(state)
+
+
+def _to_numpy(state: List[List[dict]]) -> List[List[dict]]:
+    return [[{k: v.cpu().numpy() if torch.is_tensor(v) else v for k, v in cache.items()}
+             for cache in blk] for blk in state]
 
 
 class _StepGraph(nn.Module):
-    """A causal model's per-frame pass over flat state tensors: ``(frame, *state) ->
-    (pose (B, 1, J, 3), *new state)``, the form ONNX export needs."""
+    """A causal model's per-frame pass over flat ring tensors: ``(frame, *rings) -> (pose
+    (B, 1, J, 3), *the new frame's rows)``, the form ONNX export needs; the caller writes the
+    rows into its rings (:func:`_write_rows`)."""
 
     def __init__(self, model, template: List[List[dict]]):
         super().__init__()
         self.model = model
-        self.layout = [[sorted(cache) for cache in blk] for blk in template]
+        self.template = template
 
     def forward(self, frame: torch.Tensor, *flat: torch.Tensor):
         it = iter(flat)
-        state = [[{k: next(it) for k in keys} for keys in blk] for blk in self.layout]
-        pose = self.model.head(self.model.backbone.step(frame, state))
-        return (pose, *_flatten(state))
+        state = [[{**{k: v for k, v in cache.items() if k in ('slot', 'frame_axis')},
+                   **{k: next(it) for k in ring_tensor_names(cache)}} for cache in blk]
+                 for blk in self.template]
+        pose = self.model.head(self.model.backbone.step(frame, state, write=False))
+        return (pose, *_new_rows(state))
 
 
 def export_stream_onnx(model, path: str, rows: int = 2) -> Tuple[str, int]:
     """Write the per-frame pass of a causal ``model`` to the ONNX file ``path`` for ``rows``
-    rows per step (tracks, doubled with flip test), with fixed-size caches of its
-    ``window`` frames as explicit inputs and outputs. Returns ``(path, number of state
-    tensors)``. The file is written under a temporary name and renamed when complete."""
+    rows per step (tracks, doubled with flip test): its inputs are the frame and the ring
+    caches of the ``window - 1`` frames before it (:mod:`~dualpose.models.utils.ring_cache`),
+    its outputs the pose and the new frame's rows, which the caller writes into the rings
+    (so that no step copies the look-back). Returns ``(path, number of ring tensors)``. The file is written under a temporary name and renamed when complete."""
     backbone = model.backbone
     if not getattr(backbone, 'causal', False) or getattr(backbone, 'window', None) is None:
         raise ValueError('ONNX export of the per-frame pass needs a causal model with a '
@@ -244,11 +271,12 @@ def export_stream_onnx(model, path: str, rows: int = 2) -> Tuple[str, int]:
     graph = _StepGraph(model, template).eval()
     frame = torch.zeros(rows, 1, backbone.num_joints, backbone.in_channels)
     names = [f'state_{i}' for i in range(len(flat))]
+    num_rows = sum(len(cache['frame_axis']) for blk in template for cache in blk)
     # every shape of the step is fixed: no dynamic axes; the layers' shape checks the tracer
     # turns into constants are constants here
     with atomic_path(path) as tmp:
         torchscript_export(graph, (frame, *flat), tmp, ['frame', *names],
-                           ['pose', *[f'{n}_out' for n in names]])
+                           ['pose', *[f'row_{i}' for i in range(num_rows)]])
     return path, len(flat)
 
 

@@ -7,6 +7,7 @@ import torch
 from dualpose.apis import LiftingStream, init_model, register_all_modules
 from dualpose.codecs import ScreenLiftingCodec, flip_pose
 from dualpose.models.backbones.dual_stream_former import DualStreamFormer
+from dualpose.models.utils.ring_cache import new_ring_cache, ring_tensor_names, write_new_frame
 from tests.conftest import REPO_ROOT
 
 CAUSAL = f'{REPO_ROOT}/configs/dualpose/synthetic/dualpose-tiny-causal_synthetic-27f.py'
@@ -274,20 +275,40 @@ def test_live_json_lines_of_a_lookahead_model_lag_and_end_complete(causal_checkp
 
 # ------------------------------------------------------------------------------ fast path
 @pytest.mark.parametrize('graph', ['banded', 'knn', 'knn-noself'])
-def test_fixed_size_caches_keep_their_shapes_and_the_result(graph):
-    model = _backbone(graph, window=4)
-    x = torch.randn(2, 10, 5, 3)
+@pytest.mark.parametrize('window', [1, 2, 4])
+def test_fixed_size_caches_keep_their_shapes_and_the_result(graph, window):
+    model = _backbone(graph, window=window)
+    x = torch.randn(2, 11, 5, 3)   # longer than the window: the rings wrap around
     with torch.no_grad():
         full = model(x)
         state = model.init_state(batch=2)
-        shapes = [tuple(t.shape) for blk in state for c in blk for t in c.values()]
+        rings = [(c, k) for blk in state for c in blk for k in ring_tensor_names(c)]
+        shapes = [tuple(c[k].shape) for c, k in rings]
+        buffers = [c[k].data_ptr() for c, k in rings]
         steps = []
-        for t in range(10):
+        for t in range(11):
             steps.append(model.step(x[:, t:t + 1], state))
-            assert [tuple(t.shape) for blk in state for c in blk for t in c.values()] == shapes
+            assert [tuple(c[k].shape) for c, k in rings] == shapes
+            # written in place: a step copies the new frame's rows, never the look-back
+            assert [c[k].data_ptr() for c, k in rings] == buffers
     np.testing.assert_allclose(torch.cat(steps, 1).numpy(), full.numpy(), atol=1e-5)
+    # per block: the attention's ring (window - 1 frames), then the graph's
+    assert {(len(att['valid']), len(gcn['valid'])) for att, gcn in state} == {
+        (window - 1, 1 if graph == 'banded' else window - 1)}
     with pytest.raises(ValueError, match='need a bounded look-back'):
         _backbone(graph, window=None).init_state(batch=2)
+
+
+def test_a_ring_overwrites_its_oldest_frame():
+    ring = new_ring_cache(3, k=(torch.zeros(2, 3, 4), 1))
+    for frame in range(5):
+        ring['new'] = dict(k=torch.full((2, 1, 4), float(frame)))
+        write_new_frame(ring)
+    # frames 0..4 into 3 rows: 3 and 4 replaced 0 and 1, the next frame replaces 2
+    assert ring['k'][0, :, 0].tolist() == [3.0, 4.0, 2.0]
+    assert ring['valid'].tolist() == [True, True, True] and ring['slot'] == 2
+    with pytest.raises(ValueError, match="ring 'v' of shape"):
+        new_ring_cache(3, v=(torch.zeros(2, 4), 1))
 
 
 def test_onnxruntime_backend_equals_the_torch_stream(causal_model, tmp_path):
@@ -305,7 +326,12 @@ def test_onnxruntime_backend_equals_the_torch_stream(causal_model, tmp_path):
     path, num_state = export_stream_onnx(causal_model, str(tmp_path / 'step.onnx'), rows=2)
     import onnx
     graph = onnx.load(path).graph
-    assert len(graph.input) == 1 + num_state and len(graph.output) == 1 + num_state
+    # in: the frame and every ring (valid flags included); out: the pose and a new row per
+    # ring, none of the look-back
+    caches = [c for blk in causal_model.backbone.init_state(batch=2) for c in blk]
+    assert num_state == sum(len(ring_tensor_names(c)) for c in caches)
+    assert len(graph.input) == 1 + num_state
+    assert len(graph.output) == 1 + sum(len(c['frame_axis']) for c in caches)
     assert sorted(p.name for p in tmp_path.iterdir()) == ['step.onnx']  # no temporary left
     with pytest.raises(ValueError, match='backend must be one of'):
         LiftingStream(causal_model, (1000, 1000), backend='tensorrt')

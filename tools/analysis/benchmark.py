@@ -306,11 +306,12 @@ def _peak_memory_fields(args, device) -> dict:
 
 
 def _stream_step(model, fn, x, device, precision, compiled):
-    """One new frame per track through a causal model's caches, filled first with the T
-    frames of ``x`` (so that each temporal layer holds its full look-back)."""
+    """One new frame per track through a causal model's caches (rings of its look-back
+    where it has a ``window``), filled first with the T frames of ``x`` (so that each
+    temporal layer holds its full look-back)."""
     backbone, head = model.backbone, model.head
     step_fn = torch.compile(backbone.step) if compiled else backbone.step
-    state = backbone.init_state()
+    state = backbone.init_state(batch=x.shape[0] if backbone.window is not None else None)
     with torch.no_grad(), _autocast(device, precision):
         for t in range(x.shape[1]):
             backbone.step(x[:, t:t + 1], state)
@@ -325,18 +326,21 @@ def _stream_step(model, fn, x, device, precision, compiled):
 
 def _stream_step_ort(model, x, threads):
     """As :func:`_stream_step`, the per-frame pass exported to ONNX and run by ONNX Runtime
-    (fp32, CPU), its fixed-size caches filled with the T frames of ``x`` first."""
-    from dualpose.apis.stream import _flatten, _ort_session
+    (fp32, CPU), its rings filled with the T frames of ``x`` first; a step includes writing
+    the new rows into the rings, as :class:`~dualpose.apis.LiftingStream` does."""
+    from dualpose.apis.stream import _flatten, _ort_session, _to_numpy, _write_rows
     session = _ort_session(model, x.shape[0], threads)
     names = [i.name for i in session.get_inputs()]
-    state = [t.numpy() for t in _flatten(model.backbone.init_state(batch=x.shape[0]))]
-    for t in range(x.shape[1]):
-        state = session.run(None, dict(zip(names, [x[:, t:t + 1].numpy(), *state])))[1:]
-    feed = dict(zip(names, [x[:, -1:].numpy(), *state]))
+    state = _to_numpy(model.backbone.init_state(batch=x.shape[0]))
 
-    def step():
-        session.run(None, feed)
-    return step
+    def run(frame):
+        out = session.run(None, dict(zip(names, [frame, *_flatten(state)])))
+        _write_rows(state, out[1:])
+
+    for t in range(x.shape[1]):
+        run(x[:, t:t + 1].numpy())
+    frame = x[:, -1:].numpy()
+    return lambda: run(frame)
 
 
 def run_case(cfg, args, mode: str, precision: str, path: str = None) -> dict:

@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 
+from dualpose.models.utils.ring_cache import write_new_frames
 from dualpose.registry import MODELS
 
 ConfigType = Dict
@@ -244,9 +245,10 @@ class DualStreamFormer(BaseModule):
 
     def init_state(self, batch: Optional[int] = None) -> List[List[dict]]:
         """Caches for :meth:`step`: one dict per stream of each block. Empty ones that grow
-        to the look-back, or, given ``batch`` (rows per step), fixed-size ones holding
-        ``window`` frames marked not real, so that every step has the same shapes (for an
-        exported or compiled step; needs ``window``)."""
+        to the look-back, or, given ``batch`` (rows per step), rings of fixed size holding
+        ``window - 1`` frames (:mod:`~dualpose.models.utils.ring_cache`), so that every step
+        has the same shapes (an exported or compiled step) and copies one frame's row per
+        layer instead of the whole look-back; needs ``window``."""
         if not self.causal:
             raise RuntimeError('step-by-step inference needs a causal backbone '
                                '(DualStreamFormer(causal=True))')
@@ -256,10 +258,15 @@ class DualStreamFormer(BaseModule):
         return [[stream.init_cache(batch, self.num_joints, like) for stream in blk.streams]
                 for blk in self.blocks]
 
-    def step(self, x: torch.Tensor, state: List[List[dict]]) -> torch.Tensor:
+    def step(self, x: torch.Tensor, state: List[List[dict]],
+             write: bool = True) -> torch.Tensor:
         """The features of one new frame of a causal model: x (B, 1, J, in_channels) ->
         (B, 1, J, C), given the ``state`` of the frames before it (from :meth:`init_state`,
-        updated in place). Over a sequence, equals :meth:`forward`'s frames one by one."""
+        updated in place). Over a sequence, equals :meth:`forward`'s frames one by one.
+
+        ``write=False`` leaves the rings as they are, the new frame's rows in each cache's
+        ``new`` (an exported step returns them; the caller writes them with
+        :func:`~dualpose.models.utils.ring_cache.write_new_frames`)."""
         if len(state) != len(self.blocks):
             raise ValueError(f'state holds {len(state)} blocks, the backbone has '
                              f'{len(self.blocks)}; start from init_state()')
@@ -267,4 +274,6 @@ class DualStreamFormer(BaseModule):
         x = self.pos_drop(self.embed(x) + self.spatial_pos)
         for blk, caches in zip(self.blocks, state):
             x = blk.step(x, caches)
+        if write:
+            write_new_frames(state)
         return self.norm(x)

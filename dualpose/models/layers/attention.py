@@ -10,6 +10,7 @@ from typing import Optional
 import torch
 import torch.nn as nn
 
+from dualpose.models.utils.ring_cache import is_ring_cache, new_ring_cache
 from dualpose.ops.attention import resolve_attn_impl, scaled_dot_product
 from .mlp import linear_out_scaled
 
@@ -126,31 +127,44 @@ class TemporalAttention(MultiHeadSelfAttention):
 
     def step(self, x: torch.Tensor, cache: dict, out_scale: Optional[torch.Tensor] = None):
         """One new frame ``x`` (B, 1, J, C) of a causal model, given the keys and values of
-        the frames before it in ``cache`` (updated in place; empty at the first frame).
-        Equals the last frame of :meth:`forward` over all the frames so far."""
+        the frames before it in ``cache``: a growing cache (empty at the first frame,
+        updated in place) or a ring of fixed size (:meth:`init_cache`; the new frame's keys
+        and values are left in ``cache['new']`` for
+        :func:`~dualpose.models.utils.ring_cache.write_new_frame`). Equals the last frame of
+        :meth:`forward` over all the frames so far."""
         if not self.causal:
             raise RuntimeError('TemporalAttention.step needs a causal layer (causal=True)')
         q, k, v = self._qkv(x)
-        valid = cache.get('valid')  # static caches: which of the kept frames are real
+        if is_ring_cache(cache):
+            cache['new'] = dict(k=k, v=v)
+            return self._out(self._attend_ring(q, k, v, cache), x.shape, out_scale)
         if cache:
             k = torch.cat([cache['k'], k], dim=2)
             v = torch.cat([cache['v'], v], dim=2)
-        if valid is not None:
-            valid = torch.cat([valid, torch.ones_like(valid[:1])])
         if self.window is not None and k.shape[2] > self.window:
             k, v = k[:, :, -self.window:], v[:, :, -self.window:]
-            valid = None if valid is None else valid[-self.window:]
         cache['k'], cache['v'] = k, v
-        if valid is not None:
-            cache['valid'] = valid
-        mask = None if valid is None else valid.view(1, -1)
-        return self._out(self.attend(q, k, v, mask), x.shape, out_scale)
+        return self._out(self.attend(q, k, v), x.shape, out_scale)
+
+    def _attend_ring(self, q, k, v, cache):
+        """The one query of each row (BJ, H, 1, D) against the ring's real frames and its
+        own key, without joining them into one tensor (that would copy the ring)."""
+        ring_k, ring_v = cache['k'], cache['v']
+        if ring_k.shape[2] == 0:
+            return v
+        q = q * self.head_dim ** -0.5
+        own = (q * k).sum(-1, keepdim=True)                    # (BJ, H, 1, 1)
+        past = (q @ ring_k.transpose(-1, -2)).masked_fill(~cache['valid'], float('-inf'))
+        p = torch.cat([past, own], -1).softmax(-1)            # (BJ, H, 1, n + 1)
+        return p[..., :-1] @ ring_v + p[..., -1:] * v
 
     def init_cache(self, batch: int, num_joints: int, like: torch.Tensor) -> dict:
-        """A cache of fixed size for :meth:`step`: ``window`` empty frames (``valid`` False),
-        so that every step has the same shapes (exported graphs, compiled steps)."""
+        """A ring of fixed size for :meth:`step`: the keys and values of the ``window - 1``
+        frames before the new one (:mod:`~dualpose.models.utils.ring_cache`), all empty at
+        the start, so that every step has the same shapes (exported graphs, compiled
+        steps) and copies one frame's keys per step."""
         if self.window is None:
             raise ValueError('fixed-size caches need a bounded look-back (window=W)')
-        shape = (batch * num_joints, self.num_heads, self.window, self.head_dim)
-        return dict(k=like.new_zeros(shape), v=like.new_zeros(shape),
-                    valid=torch.zeros(self.window, dtype=torch.bool, device=like.device))
+        shape = (batch * num_joints, self.num_heads, self.window - 1, self.head_dim)
+        return new_ring_cache(self.window - 1, like.device, k=(like.new_zeros(shape), 2),
+                              v=(like.new_zeros(shape), 2))

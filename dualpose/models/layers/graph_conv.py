@@ -11,6 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from dualpose.models.utils.ring_cache import is_ring_cache, new_ring_cache
 from dualpose.structures.skeleton import normalized_adjacency
 
 
@@ -163,63 +164,78 @@ class TemporalGraphConv(_GraphConvBase):
 
     def step(self, x: torch.Tensor, cache: dict) -> torch.Tensor:
         """One new frame ``x`` (B, 1, J, C) of a causal layer, given what it kept of the
-        frames before (``cache``, updated in place; empty at the first frame). Equals the
-        last frame of :meth:`forward` over all the frames so far."""
+        frames before: a growing cache (empty at the first frame, updated in place) or a
+        ring of fixed size (:meth:`init_cache`; the new frame's rows are left in
+        ``cache['new']`` for :func:`~dualpose.models.utils.ring_cache.write_new_frame`).
+        Equals the last frame of :meth:`forward` over all the frames so far."""
         if not self.causal:
             raise RuntimeError('TemporalGraphConv.step needs a causal layer (causal=True)')
         v = self.V(x)
-        valid = cache.get('valid')  # static caches: which of the kept frames are real
-        if self.mode == 'banded':
-            if not cache:
-                messages = torch.zeros_like(v)
+        ring = is_ring_cache(cache)
+        if self.mode == 'banded':   # the message of the frame before
+            if ring:
+                messages = cache['v'] * cache['valid'].to(v.dtype)
+                cache['new'] = dict(v=v)
             else:
-                messages = cache['v'] if valid is None else cache['v'] * valid.to(v.dtype)
-            cache['v'] = v
-            if valid is not None:
-                cache['valid'] = torch.ones_like(valid)
+                messages = cache['v'] if cache else torch.zeros_like(v)
+                cache['v'] = v
             return self.combine(x, messages)
         b, _, j, c = v.shape
         feat = x.detach().transpose(1, 2).reshape(b * j, 1, c)
         vj = v.transpose(1, 2).reshape(b * j, 1, c)
+        if ring:
+            messages = self._ring_knn(feat, vj, cache)
+            cache['new'] = dict(x=feat, v=vj)
+            return self.combine(x, messages.view(b, j, 1, c).transpose(1, 2))
         if cache:  # the candidates: the kept past frames, then this one
             past_f, past_v = torch.cat([cache['x'], feat], 1), torch.cat([cache['v'], vj], 1)
-            real = (None if valid is None
-                    else torch.cat([valid, torch.ones_like(valid[:1])]))
         else:
-            past_f, past_v, real = feat, vj, None
+            past_f, past_v = feat, vj
         n = past_f.shape[1] if self.knn_self else past_f.shape[1] - 1
         if n > 0:
             sim = feat @ past_f[:, :n].transpose(-1, -2)  # (BJ, 1, n)
-            allowed = (torch.ones_like(sim, dtype=torch.bool) if real is None
-                       else real[:n].view(1, 1, -1).expand_as(sim))
-            messages = self._past_knn(sim, allowed, past_v[:, :n]).view(
-                b, j, 1, c).transpose(1, 2)
+            messages = self._past_knn(sim, torch.ones_like(sim, dtype=torch.bool),
+                                      past_v[:, :n]).view(b, j, 1, c).transpose(1, 2)
         else:
             messages = torch.zeros_like(v)
-        valid = real if real is not None else valid
         if self.window is not None:  # the frames the next one may link to
             start = max(past_f.shape[1] - (self.window - 1), 0)
             past_f, past_v = past_f[:, start:], past_v[:, start:]
-            valid = None if valid is None else valid[start:]
         cache['x'], cache['v'] = past_f, past_v
-        if valid is not None:
-            cache['valid'] = valid
         return self.combine(x, messages)
 
+    def _ring_knn(self, feat, vj, cache):
+        """Messages (BJ, 1, C) of the new frame from the k most similar of the ring's real
+        frames (and itself with ``knn_self``), without joining the ring and the new frame
+        into one tensor (that would copy the ring)."""
+        ring_x, ring_v, valid = cache['x'], cache['v'], cache['valid']
+        n = ring_x.shape[1]
+        own = (feat * feat).sum(-1, keepdim=True)                 # (BJ, 1, 1)
+        sim = torch.cat([feat @ ring_x.transpose(-1, -2), own], -1)  # (BJ, 1, n + 1)
+        allowed = torch.cat([valid, valid.new_full((1,), self.knn_self)]).expand_as(sim)
+        k = min(self.k, n + 1)
+        top, idx = sim.masked_fill(~allowed, float('-inf')).topk(k, dim=-1)
+        real = torch.isfinite(top).to(vj.dtype).unsqueeze(-1)    # (BJ, 1, k, 1)
+        is_own = (idx == n).to(vj.dtype).unsqueeze(-1)
+        rows = torch.arange(ring_v.shape[0], device=vj.device).view(-1, 1, 1)
+        past = ring_v[rows, idx.clamp(max=max(n - 1, 0))] if n else torch.zeros_like(
+            vj).unsqueeze(2)
+        gathered = (past * (1 - is_own) + vj.unsqueeze(2) * is_own) * real  # (BJ, 1, k, C)
+        return gathered.sum(2) / real.sum(2).clamp(min=1)
+
     def init_cache(self, batch: int, num_joints: int, like: torch.Tensor) -> dict:
-        """A cache of fixed size for :meth:`step` (see ``TemporalAttention.init_cache``):
-        the previous frame (banded) or the last ``window - 1`` frames (k-NN), all marked not
-        real (``valid`` False)."""
+        """A ring of fixed size for :meth:`step` (:mod:`~dualpose.models.utils.ring_cache`):
+        the previous frame's values (banded) or the features and values of the last
+        ``window - 1`` frames (k-NN), all empty at the start."""
         c = self.V.in_features
         if self.mode == 'banded':
-            return dict(v=like.new_zeros(batch, 1, num_joints, c),
-                        valid=torch.zeros(1, dtype=torch.bool, device=like.device))
+            return new_ring_cache(1, like.device, v=(like.new_zeros(batch, 1, num_joints, c), 1))
         if self.window is None:
             raise ValueError('fixed-size caches need a bounded look-back (window=W)')
         n = max(self.window - 1, 0)
-        return dict(x=like.new_zeros(batch * num_joints, n, c),
-                    v=like.new_zeros(batch * num_joints, n, c),
-                    valid=torch.zeros(n, dtype=torch.bool, device=like.device))
+        return new_ring_cache(n, like.device,
+                              x=(like.new_zeros(batch * num_joints, n, c), 1),
+                              v=(like.new_zeros(batch * num_joints, n, c), 1))
 
     def _knn(self, x, v):
         idx = self._knn_indices(x)
