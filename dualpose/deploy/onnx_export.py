@@ -303,10 +303,22 @@ def verify_onnx(path: str, graph: LifterGraph, shapes: Sequence[Tuple[int, int]]
     return worst
 
 
+def int8_excluded_nodes(path: str) -> List[str]:
+    """The matrix-product nodes of the graph ``path`` inside the modules int8 keeps in fp32
+    (:data:`dualpose.deploy.precision.FP32_MODULES`; the exporter names a node by its
+    module's path, ``/backbone/embed/MatMul``)."""
+    from .precision import kept_fp32
+    graph = import_onnx().load(path).graph
+    return [n.name for n in graph.node if n.op_type in ('MatMul', 'Gemm')
+            and kept_fp32('.'.join(n.name.strip('/').split('/')[:-1]))]
+
+
 def quantize_onnx(src: str, dst: str) -> None:
-    """``dst``: ``src`` with its matrix products dynamically quantised to int8
+    """``dst``: ``src`` with its matrix products by weights dynamically quantised to int8
     (``onnxruntime.quantization.quantize_dynamic``: int8 weights per output channel,
-    activations quantised per call)."""
+    activations quantised per call), except those of
+    :data:`~dualpose.deploy.precision.FP32_MODULES`. Products of two
+    activations (attention) stay fp32: the quantiser leaves them."""
     import_onnxruntime('int8 ONNX export')
     import logging
 
@@ -319,7 +331,8 @@ def quantize_onnx(src: str, dst: str) -> None:
         # per output channel: the layer scales folded into the weights give their columns
         # very different ranges
         quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=['MatMul', 'Gemm'])
+                         op_types_to_quantize=['MatMul', 'Gemm'],
+                         nodes_to_exclude=int8_excluded_nodes(src))
     finally:
         logging.disable(previous)
 

@@ -84,12 +84,20 @@ def test_int8_in_torch_and_onnxruntime_is_close_to_fp32_but_not_equal(demo_onnx,
     from dualpose.deploy import export_onnx
     ref = init_model(TINY_CONFIG, DEMO_CKPT)
     q = init_model(TINY_CONFIG, DEMO_CKPT, precision='int8')
-    quantised = [m for m in q.deploy_backend.module.modules() if isinstance(m, QLinear)]
-    # every linear layer but the adaptive fusion gates (their weight is read in slices)
-    assert len(quantised) == sum(isinstance(m, torch.nn.Linear) for m in ref.modules()) - 4
+    copy = q.deploy_backend.module
+    quantised = [m for m in copy.modules() if isinstance(m, QLinear)]
+    # every linear layer but the adaptive fusion gates (their weight is read in slices, 4),
+    # the input embedding and the head's two layers (kept in fp32: FP32_MODULES)
+    assert len(quantised) == sum(isinstance(m, torch.nn.Linear) for m in ref.modules()) - 7
+    assert type(copy.backbone.embed) is torch.nn.Linear
+    assert not any(isinstance(m, QLinear) for m in copy.head.modules())
     assert not any(isinstance(m, QLinear) for m in q.modules())   # the model itself is fp32
     path8 = str(tmp_path / 'int8.onnx')
     export_onnx(ref, path8, int8=True, checkpoint=DEMO_CKPT)
+    import onnx
+    ops = {n.name: n.op_type for n in onnx.load(path8).graph.node}
+    assert ops['/backbone/embed/MatMul'] == 'MatMul' and ops['/head/fc/MatMul'] == 'MatMul'
+    assert list(ops.values()).count('MatMulInteger') > 10
     o8 = init_model(TINY_CONFIG, DEMO_CKPT, backend='onnxruntime', onnx_file=path8,
                     precision='int8')
     kp, scores, size = walking()

@@ -70,6 +70,18 @@ def test_runs_both_modes_against_a_reference_folder(tool, tmp_path):
     assert (tmp_path / 'r.json').exists()
 
 
+def test_deployed_arms_infer_only(tool, tmp_path):
+    pytest.importorskip('onnxruntime')
+    pytest.importorskip('onnx')
+    _fake_reference(tmp_path / 'magf')
+    out = tool.main(['--reference-code', str(tmp_path / 'magf'), '--reference-size', 'xsmall',
+                     '--config', SYN, '--arms', 'fp32-sdpa', 'ort-int8', '--repeats', '1',
+                     '--warmup', '0', '--threads', '1'])
+    assert [r['arm'] for r in out['results']['infer']] == [
+        tool.REFERENCE, 'dualpose fp32-sdpa', 'dualpose ort-int8']
+    assert [r['arm'] for r in out['results']['train']] == [tool.REFERENCE, 'dualpose fp32-sdpa']
+
+
 def test_refuses_a_folder_without_the_code_and_unequal_clip_lengths(tool, tmp_path):
     with pytest.raises(FileNotFoundError, match='no model/MotionAGFormer.py'):
         tool.load_reference(str(tmp_path), 'base')

@@ -18,7 +18,10 @@ loss, backward and an AdamW step, for both models alike. Per arm: the median tim
 second, and the speed-up against the reference, the median over rounds of
 time(reference) / time(arm). Arms of dualpose: ``fp32-sdpa`` (attention through
 ``F.scaled_dot_product_attention``), ``fp32-fused`` (the CPU attention kernel), ``bf16``
-(bf16 autocast with the kernel where it takes the inputs). The CPU flags head the table.
+(bf16 autocast with the kernel where it takes the inputs), and for ``infer`` only ``int8``
+(torch's dynamic quantisation, :func:`dualpose.deploy.precision.quantized_copy`),
+``ort-fp32`` and ``ort-int8`` (the model exported by :func:`dualpose.deploy.export_onnx` and
+run by ONNX Runtime). The CPU flags head the table.
 """
 import argparse
 import json
@@ -54,7 +57,10 @@ _REFERENCE_COMMON = dict(dim_in=3, dim_rep=512, dim_out=3, mlp_ratio=4, attn_dro
                          qkv_bias=False, qkv_scale=None, hierarchical=False,
                          use_temporal_similarity=True, temporal_connection_len=1,
                          use_tcn=False, graph_only=False, num_joints=17)
-ARMS = ('fp32-sdpa', 'fp32-fused', 'bf16')
+ARMS = ('fp32-sdpa', 'fp32-fused', 'bf16', 'int8', 'ort-fp32', 'ort-int8')
+# arms that only infer: torch's dynamic int8 copy, and the model exported to ONNX (fp32, or
+# int8 as dualpose.deploy quantises it) run by ONNX Runtime with the same threads
+INFER_ONLY = ('int8', 'ort-fp32', 'ort-int8')
 REFERENCE = 'MotionAGFormer fp32'
 
 
@@ -141,7 +147,8 @@ def _set_attn(model, impl: str) -> None:
             m.attn_impl = impl
 
 
-def make_steps(cfg, reference, mode: str, batch_size: int, seq_len: int, arms):
+def make_steps(cfg, reference, mode: str, batch_size: int, seq_len: int, arms,
+               threads: int = 2):
     """{arm name: a closure running one iteration of ``mode``}, the reference included.
     dualpose's arms share one model (its attention switched per arm) and one optimiser."""
     torch.manual_seed(0)
@@ -180,9 +187,37 @@ def make_steps(cfg, reference, mode: str, batch_size: int, seq_len: int, arms):
     impl = {'fp32-sdpa': 'sdpa', 'fp32-fused': 'fused', 'bf16': 'fused'}
     steps = {REFERENCE: one('reference', lambda: reference(x), 'fp32')}
     for arm in arms:
+        if arm in INFER_ONLY:
+            if mode == 'infer':
+                steps[f'dualpose {arm}'] = deployed_step(ours, arm, x, threads, cfg.model)
+            continue
         steps[f'dualpose {arm}'] = one('ours', ours_forward(impl[arm]),
                                        'bf16' if arm == 'bf16' else 'fp32')
     return steps
+
+
+def deployed_step(model, arm: str, x: torch.Tensor, threads: int, model_cfg=None):
+    """One inference of ``model`` on ``x`` through an int8 copy (``int8``) or ONNX
+    Runtime (``ort-fp32``, ``ort-int8``; exported to a temporary file, loaded, removed)."""
+    import tempfile
+
+    from dualpose.deploy import export_onnx
+    from dualpose.deploy.ort import ort_session
+    from dualpose.deploy.precision import quantized_copy
+    model.eval()
+    if arm == 'int8':
+        copy = quantized_copy(model)
+
+        def step():
+            with torch.no_grad():
+                copy(x, mode='tensor')
+        return step
+    with tempfile.TemporaryDirectory() as folder:
+        path = osp.join(folder, 'model.onnx')
+        export_onnx(model, path, int8=arm == 'ort-int8', model_cfg=model_cfg)
+        session = ort_session(path, threads)
+    feed = {session.get_inputs()[0].name: x.numpy()}
+    return lambda: session.run(None, feed)
 
 
 def interleave(steps: dict, warmup: int, repeats: int) -> dict:
@@ -234,7 +269,7 @@ def main(argv=None):
                   repeats=args.repeats, warmup=args.warmup, notes=notes)
     results = {}
     for mode in args.modes:
-        steps = make_steps(cfg, reference, mode, args.batch_size, seq_len, arms)
+        steps = make_steps(cfg, reference, mode, args.batch_size, seq_len, arms, args.threads)
         results[mode] = summarize_rounds(interleave(steps, args.warmup, args.repeats),
                                          args.batch_size)
     lines = [f'CPU flags: {header["cpu_flags"]}; {args.threads} threads, batch '
