@@ -176,10 +176,7 @@ def measure_gemm_peak(device: torch.device, precision: str = 'fp32', size: int =
 
 
 def _load_cfg(args):
-    cfg = read_config(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    return cfg
+    return read_config(args.config, args.cfg_options)
 
 
 def _prepare_model(cfg, args, device, mode, attn_impl=None):

@@ -262,7 +262,13 @@ def main(argv=None):
     if 'bf16' in arms and not cpu_has_native_bf16():
         notes.append('bf16 left out: this CPU has no native bf16 (AVX512-BF16 or AMX)')
         arms.remove('bf16')
+    if HERE not in sys.path:
+        sys.path.insert(0, HERE)
+    from benchmark import measure_gemm_peak   # the same peak as benchmark.py's tables
+    peaks = {p: measure_gemm_peak(torch.device('cpu'), p) / 1e9
+             for p in (['fp32', 'bf16'] if cpu_has_native_bf16() else ['fp32'])}
     header = dict(cpu_flags=describe_cpu_flags(), threads=args.threads,
+                  gemm_peak_gflops={p: round(v, 1) for p, v in peaks.items()},
                   batch_size=args.batch_size, seq_len=seq_len, config=args.config,
                   reference=f'MotionAGFormer-{args.reference_size} ({args.reference_code})',
                   reference_params=sum(p.numel() for p in reference.parameters()),
@@ -272,7 +278,9 @@ def main(argv=None):
         steps = make_steps(cfg, reference, mode, args.batch_size, seq_len, arms, args.threads)
         results[mode] = summarize_rounds(interleave(steps, args.warmup, args.repeats),
                                          args.batch_size)
-    lines = [f'CPU flags: {header["cpu_flags"]}; {args.threads} threads, batch '
+    peak_text = ', '.join(f'{p} {v:.0f}' for p, v in peaks.items())
+    lines = [f'CPU flags: {header["cpu_flags"]}; GEMM peak {peak_text} GFLOP/s; '
+             f'{args.threads} threads, batch '
              f'{args.batch_size}, T {seq_len}; {header["reference"]}; median of '
              f'{args.repeats} interleaved rounds'] + notes
     for mode, rows in results.items():
