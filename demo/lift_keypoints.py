@@ -61,6 +61,7 @@ DEFAULT_CHECKPOINT = 'demo/checkpoints/dualpose-tiny-traj_synthetic-27f.pth'
 def parse_args(argv=None):
     from mmengine.config import DictAction
 
+    from dualpose.deploy.backends import BACKENDS
     from dualpose.keypoints import JOINT_SETS, available_formats
     from dualpose.keypoints import TRACKING_METHODS
     p = argparse.ArgumentParser(description='Lift the 2D keypoints of every person in a file '
@@ -128,11 +129,12 @@ def parse_args(argv=None):
     p.add_argument('--online', action='store_true',
                    help='lift frame by frame with a causal model (dualpose.apis.LiftingStream) '
                         'and report the per-frame latency p50 / p99')
-    p.add_argument('--backend', choices=['torch', 'onnxruntime'], default='torch',
+    p.add_argument('--backend', choices=list(BACKENDS), default='torch',
                    help='run the model in torch (default) or exported to ONNX Runtime (needs '
                         'onnxruntime): the whole lifter for a file (--onnx-file, else '
                         'exported once into $DUALPOSE_ONNX_CACHE), the per-frame pass with '
-                        '--online and live input (docs/deployment.md)')
+                        '--online and live input; onednn: torch with prepacked linear layers, '
+                        'for a file only (docs/deployment.md)')
     p.add_argument('--onnx-file', default=None,
                    help='--backend onnxruntime: the lifter exported by '
                         'tools/deployment/export_onnx.py from --config and --checkpoint '
@@ -198,9 +200,13 @@ def latency_line(latencies_ms: np.ndarray) -> str:
 def check_stream_options(args) -> None:
     """--online and live input run the per-frame pass (LiftingStream), in fp32; the options
     of the whole lifter's deployment do not apply there."""
+    from dualpose.apis.stream import STREAM_BACKENDS
     if args.precision != 'fp32':
         raise ValueError(f'--precision {args.precision} applies to lifting a file; the '
                          'per-frame pass of --online and live input runs fp32')
+    if args.backend not in STREAM_BACKENDS:
+        raise ValueError(f'--backend {args.backend} lifts a file; --online and live input run '
+                         f'the per-frame pass with one of {STREAM_BACKENDS}')
     if args.onnx_file is not None:
         raise ValueError('--onnx-file is the whole lifter\'s export, for lifting a file; '
                          '--online and live input export the per-frame pass themselves '

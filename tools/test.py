@@ -2,7 +2,7 @@
 
     .venv/bin/python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--dump results.pkl]
                          [--show-dir DIR [--show-max N]]
-                         [--backend torch|onnxruntime [--onnx-file FILE]]
+                         [--backend torch|onednn|onnxruntime [--onnx-file FILE]]
                          [--precision fp32|bf16|int8]
                          [--cfg-options key=value ...] [--launcher pytorch]
 
@@ -19,6 +19,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from dualpose.apis.setup_env import (add_common_args, build_runner,  # noqa: E402
                                      check_data_or_exit, load_config)
+from dualpose.deploy.backends import BACKENDS  # noqa: E402
 from dualpose.utils.compat import finish_distributed  # noqa: E402
 from dualpose.utils.fileio import atomic_open, check_writable  # noqa: E402
 
@@ -35,9 +36,10 @@ def parse_args(argv=None):
                         'and ground-truth 3D) to this folder')
     parser.add_argument('--show-max', type=int, default=16,
                         help='how many clips --show-dir draws, spread over the test set (16)')
-    parser.add_argument('--backend', choices=['torch', 'onnxruntime'], default='torch',
-                        help='compute the backbone and heads in torch (default) or with ONNX '
-                        'Runtime (the same data, flip test and metrics; docs/deployment.md)')
+    parser.add_argument('--backend', choices=list(BACKENDS), default='torch',
+                        help='compute the backbone and heads in torch (default), in torch with '
+                        'oneDNN\'s prepacked linear layers (onednn, fp32) or with ONNX Runtime '
+                        '(the same data, flip test and metrics; docs/deployment.md)')
     parser.add_argument('--onnx-file',
                         help='--backend onnxruntime: the export of tools/deployment/'
                         'export_onnx.py (checked against the config and checkpoint); default: '
@@ -93,6 +95,9 @@ def main(argv=None):
             sys.exit('error: --onnx-file is read by --backend onnxruntime')
         if not osp.isfile(args.onnx_file):
             sys.exit(f'error: --onnx-file {args.onnx_file!r} does not exist')
+    if args.backend == 'onednn' and args.precision != 'fp32':
+        sys.exit(f'error: --backend onednn runs fp32; --precision {args.precision} runs with '
+                 '--backend torch')
     if args.backend == 'onnxruntime' and args.precision == 'bf16':
         sys.exit("error: --precision bf16 runs in torch (autocast); ONNX Runtime runs fp32 or "
                  'int8')

@@ -4,6 +4,8 @@ test, sliding windows and ``tools/test.py`` use them unchanged
 
 - ``backend='torch'``: the model's own modules, ``precision`` fp32 (nothing attached), bf16
   or int8 (:mod:`dualpose.deploy.precision`);
+- ``backend='onednn'``: torch with oneDNN's prepacked linear layers, fp32, inference on the
+  CPU (:mod:`dualpose.deploy.onednn`);
 - ``backend='onnxruntime'``: the whole lifter exported to ONNX (:func:`export_onnx`; a file
   given, checked against the config, or exported once into a cache) and run by ONNX Runtime,
   fp32 or int8.
@@ -20,7 +22,7 @@ from .onnx_export import (META_PREFIX, OPSET, OUTPUTS, check_onnx_metadata, expo
 from .ort import ort_session
 from .precision import check_precision, torch_backend
 
-BACKENDS = ('torch', 'onnxruntime')
+BACKENDS = ('torch', 'onednn', 'onnxruntime')
 
 
 def onnx_cache_dir() -> str:
@@ -130,6 +132,14 @@ def attach_backend(model, backend: str = 'torch', precision: str = 'fp32',
             raise ValueError(f"onnx_file={onnx_file!r} is read by backend='onnxruntime'; "
                              "backend='torch' runs the torch model")
         model.deploy_backend = torch_backend(model, precision)
+        return model
+    if backend == 'onednn':
+        if onnx_file is not None or precision != 'fp32':
+            raise ValueError(f"backend='onednn' runs the torch model in fp32 (onnx_file="
+                             f"{onnx_file!r}, precision={precision!r} asked for); bf16 and int8 "
+                             "run with backend='torch', ONNX files with backend='onnxruntime'")
+        from .onednn import onednn_backend
+        model.deploy_backend = onednn_backend(model)
         return model
     if precision == 'bf16':
         raise ValueError("precision='bf16' runs in torch (autocast); ONNX Runtime runs 'fp32' "

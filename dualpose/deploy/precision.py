@@ -100,23 +100,26 @@ def kept_fp32(name: str) -> bool:
     return any(name == m or name.startswith(m + '.') for m in FP32_MODULES)
 
 
+def sliced_linears(model: nn.Module) -> set:
+    """ids of the ``nn.Linear`` modules whose weight a module reads in slices (the adaptive
+    fusion's 2-output gate): no replacement of a linear layer may take them."""
+    from dualpose.models.layers.fusion import AdaptiveFusion
+    return {id(m) for f in model.modules() if isinstance(f, AdaptiveFusion)
+            for m in f.modules()}
+
+
 def quantizable_linears(model: nn.Module) -> set:
     """Names of the ``nn.Linear`` modules that dynamic quantisation replaces: all but those
-    of :data:`FP32_MODULES` and those whose weight a module reads in slices (the adaptive
-    fusion's 2-output gate)."""
-    from dualpose.models.layers.fusion import AdaptiveFusion
-    kept = {id(m) for f in model.modules() if isinstance(f, AdaptiveFusion)
-            for m in f.modules()}
+    of :data:`FP32_MODULES` and those of :func:`sliced_linears`."""
+    kept = sliced_linears(model)
     return {name for name, m in model.named_modules()
             if isinstance(m, nn.Linear) and id(m) not in kept and not kept_fp32(name)}
 
 
-def quantized_copy(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` with its linear layers dynamically quantised to int8
-    (``torch.ao.quantization.quantize_dynamic``; weights per output channel, activations per
-    call), layer scales folded first (:func:`fold_layer_scales`). The original is untouched.
-    CPU only."""
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+def inference_copy(model: nn.Module) -> nn.Module:
+    """A CPU copy of ``model`` in eval mode with its layer scales folded into the layers
+    they scale (:func:`fold_layer_scales`), for a backend to rewrite; the original and its
+    attached backend are untouched."""
     backend = getattr(model, 'deploy_backend', None)
     try:
         if backend is not None:   # not copied along
@@ -126,6 +129,16 @@ def quantized_copy(model: nn.Module) -> nn.Module:
         if backend is not None:
             model.deploy_backend = backend
     fold_layer_scales(clone)
+    return clone
+
+
+def quantized_copy(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` with its linear layers dynamically quantised to int8
+    (``torch.ao.quantization.quantize_dynamic``; weights per output channel, activations per
+    call), layer scales folded first (:func:`inference_copy`). The original is untouched.
+    CPU only."""
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+    clone = inference_copy(model)
     names = quantizable_linears(clone)
     if 'fbgemm' in torch.backends.quantized.supported_engines:
         torch.backends.quantized.engine = 'fbgemm'

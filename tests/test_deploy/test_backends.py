@@ -204,7 +204,13 @@ def test_test_tool_scores_the_same_through_onnxruntime(demo_onnx, tiny_h36m_file
     for key in a:
         assert b[key] == pytest.approx(a[key], abs=1e-3), key   # mm
     tool = load_tool('tools/test.py')
+    out = _run([*common, '--work-dir', str(tmp_path / 'onednn'), '--backend', 'onednn',
+                '--cfg-options', *data], tmp_path)
+    c = _metrics(str(tmp_path / 'onednn'))
+    for key in a:
+        assert c[key] == pytest.approx(a[key], abs=1e-3), key
     for bad, message in ((['--onnx-file', path], 'is read by --backend onnxruntime'),
+                         (['--backend', 'onednn', '--precision', 'int8'], 'runs fp32'),
                          (['--backend', 'onnxruntime', '--onnx-file', 'absent.onnx'],
                           "'absent.onnx' does not exist"),
                          (['--backend', 'onnxruntime', '--precision', 'bf16'],
@@ -235,14 +241,17 @@ def test_demo_lifts_a_file_through_onnxruntime_and_int8(tmp_path):
     common = [sample, '--fps', '50', '--no-anim', '--no-progress', '--no-viewer', '--no-bvh']
     outs = {}
     for name, extra in (('torch', []), ('ort', ['--backend', 'onnxruntime']),
-                        ('int8', ['--precision', 'int8'])):
+                        ('onednn', ['--backend', 'onednn']), ('int8', ['--precision', 'int8'])):
         assert demo.main([*common, '--out-dir', str(tmp_path / name), *extra]) == 0
         outs[name] = np.load(tmp_path / name / 'synthetic_walking_coco17_3d.npz')
     for key in ('keypoints_3d', 'keypoints_3d_camera'):
         np.testing.assert_allclose(outs['ort'][key], outs['torch'][key], rtol=1e-4, atol=1e-3)
+        np.testing.assert_allclose(outs['onednn'][key], outs['torch'][key], rtol=1e-4, atol=1e-3)
     assert 0 < _deviation(outs['int8']['keypoints_3d'], outs['torch']['keypoints_3d']) < 0.03
     assert demo.main([*common, '--out-dir', str(tmp_path / 'x'), '--online',
                       '--precision', 'bf16']) == 1   # the stream runs fp32: refused
+    assert demo.main([*common, '--out-dir', str(tmp_path / 'x'), '--online',
+                      '--backend', 'onednn']) == 1   # a whole-file backend: refused
 
 
 @onnx_needed
@@ -254,13 +263,16 @@ def test_benchmark_times_every_inference_path(tmp_path, capsys):
                          '--json', str(tmp_path / 'b.json')])
     text = capsys.readouterr().out
     rows = {r['path']: r for r in summary['results']}
-    assert list(rows) == ['fp32-sdpa', 'fp32-fused', 'bf16', 'int8', 'ort-fp32', 'ort-int8']
+    assert list(rows) == ['fp32-sdpa', 'fp32-fused', 'fp32-onednn', 'bf16', 'int8', 'ort-fp32',
+                          'ort-int8']
     for name, r in rows.items():
         assert r['mode'] == 'infer' and r['ms_per_clip'] > 0 and r['clips_per_s'] > 0
         assert r['ms_per_clip'] == pytest.approx(1e3 / r['clips_per_s'])
         assert f'| {name} |' in text.replace('  ', ' ') or name in text
     assert rows['ort-int8']['backend'] == 'onnxruntime' and rows['int8']['mfu'] is None
     assert rows['fp32-fused']['attn_impl'] == 'fused'
+    assert rows['fp32-onednn']['backend'] == 'onednn' and rows['fp32-onednn']['precision_run'] \
+        == 'fp32'
     from dualpose.utils.cpu_features import cpu_has_native_bf16
     assert rows['bf16']['precision_run'] == ('bf16' if cpu_has_native_bf16() else 'fp32')
     saved = json.loads((tmp_path / 'b.json').read_text())
@@ -288,3 +300,34 @@ def test_precision_study_on_a_few_clips(tiny_h36m_file, tmp_path, capsys):
     assert saved['max_clips'] == 4 and 'first 4 test clips' in saved['clips']
     md = (out / 'precision.md').read_text()
     assert '| ort-fp32 | onnxruntime fp32 |' in md and '--max-clips 4' in md
+
+
+def test_onednn_backend_equals_fp32_with_packed_linears_and_fused_gelu():
+    from dualpose.deploy.onednn import PackedLinear, onednn_available
+    if not onednn_available():
+        pytest.skip('this torch build has no oneDNN linear kernels')
+    ref = init_model(TINY_CONFIG, DEMO_CKPT)
+    fast = init_model(TINY_CONFIG, DEMO_CKPT, backend='onednn')
+    copy = fast.deploy_backend.module
+    packed = [m for m in copy.modules() if isinstance(m, PackedLinear)]
+    # every linear layer but the adaptive fusion gates (4, read in slices)
+    assert len(packed) == sum(isinstance(m, torch.nn.Linear) for m in ref.modules()) - 4
+    assert {m.activation for m in packed} == {'none', 'gelu'}
+    assert not any(isinstance(m, PackedLinear) for m in fast.modules())  # the model is as was
+    kp, scores, size = walking()
+    a = inference_lifting(ref, kp, size, scores, converter='coco17').keypoints_3d
+    b = inference_lifting(fast, kp, size, scores, converter='coco17').keypoints_3d
+    assert _deviation(a, b) < 1e-5
+    with pytest.raises(ValueError, match="backend='onednn' runs the torch model in fp32"):
+        init_model(TINY_CONFIG, DEMO_CKPT, backend='onednn', precision='int8')
+
+
+def test_onednn_backend_falls_back_to_fp32_with_one_log_line(monkeypatch):
+    from dualpose.deploy import onednn
+    lines = []
+    monkeypatch.setattr(onednn, 'onednn_available', lambda: False)
+    monkeypatch.setattr(onednn, '_log', lines.append)
+    model = init_model(TINY_CONFIG, DEMO_CKPT, backend='onednn')
+    assert model.deploy_backend is None
+    assert lines == ["backend='onednn' asked for, but this torch build has no oneDNN linear "
+                     'kernels: running torch fp32 instead']

@@ -64,6 +64,7 @@ PRECISIONS = {'fp32': torch.float32, 'bf16': torch.bfloat16}
 PATHS = {
     'fp32-sdpa': ('torch', 'fp32', 'sdpa'),
     'fp32-fused': ('torch', 'fp32', 'fused'),
+    'fp32-onednn': ('onednn', 'fp32', 'fused'),
     'bf16': ('torch', 'bf16', None),
     'int8': ('torch', 'int8', None),
     'ort-fp32': ('onnxruntime', 'fp32', None),

@@ -18,7 +18,8 @@ loss, backward and an AdamW step, for both models alike. Per arm: the median tim
 second, and the speed-up against the reference, the median over rounds of
 time(reference) / time(arm). Arms of dualpose: ``fp32-sdpa`` (attention through
 ``F.scaled_dot_product_attention``), ``fp32-fused`` (the CPU attention kernel), ``bf16``
-(bf16 autocast with the kernel where it takes the inputs), and for ``infer`` only ``int8``
+(bf16 autocast with the kernel where it takes the inputs), and for ``infer`` only
+``fp32-onednn`` (:func:`dualpose.deploy.onednn.packed_copy`, with the kernel), ``int8``
 (torch's dynamic quantisation, :func:`dualpose.deploy.precision.quantized_copy`),
 ``ort-fp32`` and ``ort-int8`` (the model exported by :func:`dualpose.deploy.export_onnx` and
 run by ONNX Runtime). The CPU flags head the table.
@@ -57,10 +58,11 @@ _REFERENCE_COMMON = dict(dim_in=3, dim_rep=512, dim_out=3, mlp_ratio=4, attn_dro
                          qkv_bias=False, qkv_scale=None, hierarchical=False,
                          use_temporal_similarity=True, temporal_connection_len=1,
                          use_tcn=False, graph_only=False, num_joints=17)
-ARMS = ('fp32-sdpa', 'fp32-fused', 'bf16', 'int8', 'ort-fp32', 'ort-int8')
-# arms that only infer: torch's dynamic int8 copy, and the model exported to ONNX (fp32, or
-# int8 as dualpose.deploy quantises it) run by ONNX Runtime with the same threads
-INFER_ONLY = ('int8', 'ort-fp32', 'ort-int8')
+ARMS = ('fp32-sdpa', 'fp32-fused', 'fp32-onednn', 'bf16', 'int8', 'ort-fp32', 'ort-int8')
+# arms that only infer: the copy with oneDNN's prepacked linear layers (and the fused
+# attention kernel), torch's dynamic int8 copy, and the model exported to ONNX (fp32, or int8
+# as dualpose.deploy quantises it) run by ONNX Runtime with the same threads
+INFER_ONLY = ('fp32-onednn', 'int8', 'ort-fp32', 'ort-int8')
 REFERENCE = 'MotionAGFormer fp32'
 
 
@@ -197,16 +199,19 @@ def make_steps(cfg, reference, mode: str, batch_size: int, seq_len: int, arms,
 
 
 def deployed_step(model, arm: str, x: torch.Tensor, threads: int, model_cfg=None):
-    """One inference of ``model`` on ``x`` through an int8 copy (``int8``) or ONNX
+    """One inference of ``model`` on ``x`` through a copy (``int8``, ``fp32-onednn``) or ONNX
     Runtime (``ort-fp32``, ``ort-int8``; exported to a temporary file, loaded, removed)."""
     import tempfile
 
     from dualpose.deploy import export_onnx
     from dualpose.deploy.ort import ort_session
+    from dualpose.deploy.onednn import packed_copy
     from dualpose.deploy.precision import quantized_copy
     model.eval()
-    if arm == 'int8':
-        copy = quantized_copy(model)
+    if arm in ('int8', 'fp32-onednn'):
+        if arm == 'fp32-onednn':
+            _set_attn(model, 'fused')
+        copy = quantized_copy(model) if arm == 'int8' else packed_copy(model)
 
         def step():
             with torch.no_grad():

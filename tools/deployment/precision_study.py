@@ -39,6 +39,7 @@ CHECKPOINT = 'demo/checkpoints/dualpose-tiny_synthetic-27f.pth'
 PATHS = {
     'fp32-sdpa': ('torch', 'fp32', ['model.backbone.transformer_stream.attn_impl=sdpa']),
     'fp32-fused': ('torch', 'fp32', ['model.backbone.transformer_stream.attn_impl=fused']),
+    'fp32-onednn': ('onednn', 'fp32', ['model.backbone.transformer_stream.attn_impl=fused']),
     'bf16': ('torch', 'bf16', []),
     'int8': ('torch', 'int8', []),
     'ort-fp32': ('onnxruntime', 'fp32', []),
