@@ -114,6 +114,8 @@ def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',
     - ``backend='torch'`` (default): ``precision='fp32'`` (the reference), ``'bf16'``
       (autocast where the CPU has native bf16, else fp32 with one log line) or ``'int8'``
       (linear layers dynamically quantised);
+    - ``backend='onednn'``: fp32 through oneDNN's prepacked linear layers, the same values
+      as fp32 torch, inference on the CPU;
     - ``backend='onnxruntime'``: the exported lifter run by ONNX Runtime, ``'fp32'`` or
       ``'int8'``: ``onnx_file`` (from ``tools/deployment/export_onnx.py``; refused when it was
       exported from another model than ``config``, or from other weights than
