@@ -123,10 +123,8 @@ class LiftingStream:
     def _features_to_pose(self, x: torch.Tensor) -> torch.Tensor:
         if self._session is None:
             return self.model.head(self.model.backbone.step(x, self._state))
-        out = self._session.run(None, dict(zip(self._input_names,
-                                               [x.cpu().numpy(), *_flatten(self._state)])))
-        _write_rows(self._state, out[1:])
-        return torch.from_numpy(out[0])
+        return torch.from_numpy(_ort_step(self._session, self._input_names, self._state,
+                                          x.cpu().numpy()))
 
     def _fill(self, xy: np.ndarray, conf: np.ndarray) -> np.ndarray:
         detected = conf > 0
@@ -233,6 +231,14 @@ def _write_rows(state: List[List[dict]], rows: Sequence) -> None:
     write_new_frames(state)
 
 
+def _ort_step(session, names: Sequence[str], state: List[List[dict]], frame: np.ndarray):
+    """One frame through the exported step run by ONNX Runtime: the pose, the numpy rings of
+    ``state`` written with the new frame's rows."""
+    out = session.run(None, dict(zip(names, [frame, *_flatten(state)])))
+    _write_rows(state, out[1:])
+    return out[0]
+
+
 def _to_numpy(state: List[List[dict]]) -> List[List[dict]]:
     return [[{k: v.cpu().numpy() if torch.is_tensor(v) else v for k, v in cache.items()}
              for cache in blk] for blk in state]
@@ -250,9 +256,8 @@ class _StepGraph(nn.Module):
 
     def forward(self, frame: torch.Tensor, *flat: torch.Tensor):
         it = iter(flat)
-        state = [[{**{k: v for k, v in cache.items() if k in ('slot', 'frame_axis')},
-                   **{k: next(it) for k in ring_tensor_names(cache)}} for cache in blk]
-                 for blk in self.template]
+        state = [[{**cache, **{k: next(it) for k in ring_tensor_names(cache)}}
+                  for cache in blk] for blk in self.template]
         pose = self.model.head(self.model.backbone.step(frame, state, write=False))
         return (pose, *_new_rows(state))
 
@@ -262,7 +267,8 @@ def export_stream_onnx(model, path: str, rows: int = 2) -> Tuple[str, int]:
     rows per step (tracks, doubled with flip test): its inputs are the frame and the ring
     caches of the ``window - 1`` frames before it (:mod:`~dualpose.models.utils.ring_cache`),
     its outputs the pose and the new frame's rows, which the caller writes into the rings
-    (so that no step copies the look-back). Returns ``(path, number of ring tensors)``. The file is written under a temporary name and renamed when complete."""
+    (so that no step copies the look-back). Returns ``(path, number of ring tensors)``.
+    The file is written under a temporary name and renamed when complete."""
     backbone = model.backbone
     if not getattr(backbone, 'causal', False) or getattr(backbone, 'window', None) is None:
         raise ValueError('ONNX export of the per-frame pass needs a causal model with a '

@@ -326,19 +326,14 @@ def _stream_step_ort(model, x, threads):
     """As :func:`_stream_step`, the per-frame pass exported to ONNX and run by ONNX Runtime
     (fp32, CPU), its rings filled with the T frames of ``x`` first; a step includes writing
     the new rows into the rings, as :class:`~dualpose.apis.LiftingStream` does."""
-    from dualpose.apis.stream import _flatten, _ort_session, _to_numpy, _write_rows
+    from dualpose.apis.stream import _ort_session, _ort_step, _to_numpy
     session = _ort_session(model, x.shape[0], threads)
     names = [i.name for i in session.get_inputs()]
     state = _to_numpy(model.backbone.init_state(batch=x.shape[0]))
-
-    def run(frame):
-        out = session.run(None, dict(zip(names, [frame, *_flatten(state)])))
-        _write_rows(state, out[1:])
-
     for t in range(x.shape[1]):
-        run(x[:, t:t + 1].numpy())
+        _ort_step(session, names, state, x[:, t:t + 1].numpy())
     frame = x[:, -1:].numpy()
-    return lambda: run(frame)
+    return lambda: _ort_step(session, names, state, frame)
 
 
 def run_case(cfg, args, mode: str, precision: str, path: str = None) -> dict:

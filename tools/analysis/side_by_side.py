@@ -199,30 +199,30 @@ def make_steps(cfg, reference, mode: str, batch_size: int, seq_len: int, arms,
 
 
 def deployed_step(model, arm: str, x: torch.Tensor, threads: int, model_cfg=None):
-    """One inference of ``model`` on ``x`` through a copy (``int8``, ``fp32-onednn``) or ONNX
-    Runtime (``ort-fp32``, ``ort-int8``; exported to a temporary file, loaded, removed)."""
+    """One inference of a copy of ``model`` on ``x`` through the deployment backend of the
+    benchmark's path ``arm`` (``benchmark.PATHS``: backend, precision, attention), attached
+    by :func:`dualpose.deploy.attach_backend` as the inference API does; an ONNX Runtime
+    path is exported to a temporary file first."""
+    import copy
     import tempfile
 
-    from dualpose.deploy import export_onnx
-    from dualpose.deploy.ort import ort_session
-    from dualpose.deploy.onednn import packed_copy
-    from dualpose.deploy.precision import quantized_copy
-    model.eval()
-    if arm in ('int8', 'fp32-onednn'):
-        if arm == 'fp32-onednn':
-            _set_attn(model, 'fused')
-        copy = quantized_copy(model) if arm == 'int8' else packed_copy(model)
-
-        def step():
-            with torch.no_grad():
-                copy(x, mode='tensor')
-        return step
+    from benchmark import PATHS
+    from dualpose.deploy import attach_backend, export_onnx
+    backend, precision, attn = PATHS[arm]
+    clone = copy.deepcopy(model).eval()
+    if attn:
+        _set_attn(clone, attn)
     with tempfile.TemporaryDirectory() as folder:
-        path = osp.join(folder, 'model.onnx')
-        export_onnx(model, path, int8=arm == 'ort-int8', model_cfg=model_cfg)
-        session = ort_session(path, threads)
-    feed = {session.get_inputs()[0].name: x.numpy()}
-    return lambda: session.run(None, feed)
+        onnx_file = None
+        if backend == 'onnxruntime':
+            onnx_file = osp.join(folder, 'model.onnx')
+            export_onnx(clone, onnx_file, int8=precision == 'int8', model_cfg=model_cfg)
+        attach_backend(clone, backend, precision, onnx_file, threads, model_cfg=model_cfg)
+
+    def step():
+        with torch.no_grad():
+            clone(x, mode='tensor')
+    return step
 
 
 def interleave(steps: dict, warmup: int, repeats: int) -> dict:
@@ -253,6 +253,8 @@ def summarize_rounds(times: dict, batch_size: int) -> list:
 
 def main(argv=None):
     args = parse_args(argv)
+    if HERE not in sys.path:   # benchmark.py: the GEMM peak and the deployment paths
+        sys.path.insert(0, HERE)
     torch.set_num_threads(args.threads)
     cfg = read_config(args.config)
     seq_len = default_seq_len(cfg)
@@ -267,8 +269,6 @@ def main(argv=None):
     if 'bf16' in arms and not cpu_has_native_bf16():
         notes.append('bf16 left out: this CPU has no native bf16 (AVX512-BF16 or AMX)')
         arms.remove('bf16')
-    if HERE not in sys.path:
-        sys.path.insert(0, HERE)
     from benchmark import measure_gemm_peak   # the same peak as benchmark.py's tables
     peaks = {p: measure_gemm_peak(torch.device('cpu'), p) / 1e9
              for p in (['fp32', 'bf16'] if cpu_has_native_bf16() else ['fp32'])}
