@@ -173,6 +173,21 @@ def test_int8_layer_scale_folding_keeps_the_function():
                                    model.heads_forward(x, False)[0], rtol=1e-5, atol=1e-6)
 
 
+def test_inference_copy_runs_the_attention_kernel_with_the_same_values():
+    from dualpose.deploy.precision import inference_copy
+    from dualpose.models.layers.attention import MultiHeadSelfAttention
+    model = small_model().eval()
+    clone = inference_copy(model)
+    impls = {m.attn_impl for m in clone.modules() if isinstance(m, MultiHeadSelfAttention)}
+    assert impls == {'fused'}
+    assert {m.attn_impl for m in model.modules()
+            if isinstance(m, MultiHeadSelfAttention)} == {'sdpa'}   # the original is as was
+    x = torch.randn(2, 27, 17, 3)
+    with torch.no_grad():
+        torch.testing.assert_close(clone.heads_forward(x, False)[0],
+                                   model.heads_forward(x, False)[0], rtol=1e-5, atol=1e-5)
+
+
 # ------------------------------------------------------------------ the tools
 def _run(argv, tmp_path):
     env = dict(__import__('os').environ, MPLCONFIGDIR=str(tmp_path / 'mpl'),

@@ -66,7 +66,7 @@ PATHS = {
     'fp32-fused': ('torch', 'fp32', 'fused'),
     'fp32-onednn': ('onednn', 'fp32', 'fused'),
     'bf16': ('torch', 'bf16', None),
-    'int8': ('torch', 'int8', None),
+    'int8': ('torch', 'int8', 'fused'),   # (its copy runs the kernel: inference_copy)
     'ort-fp32': ('onnxruntime', 'fp32', None),
     'ort-int8': ('onnxruntime', 'int8', None),
 }
